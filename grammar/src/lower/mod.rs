@@ -1,0 +1,42 @@
+//! Lowering: pest's parse tree to the AST of ast.rs, one function per grammar rule.
+//!
+//! Lowering never stops at the first problem it can recover from (a bad escape, a bad
+//! placeholder): it records the error, keeps going, and the caller reports them all.
+
+mod expr;
+mod items;
+
+use pest::iterators::Pair;
+
+use crate::ast::{Comment, File, Trivia};
+use crate::parser::Rule;
+use crate::span::Span;
+use crate::syntax_error::SyntaxError;
+
+pub(crate) use expr::lower_expr;
+
+/// Collects the errors of one lowering pass.
+#[derive(Default)]
+pub(crate) struct Lowerer {
+    pub errors: Vec<SyntaxError>,
+}
+
+/// Rule `file`.
+pub(crate) fn lower_file(pair: Pair<'_, Rule>, comments: Vec<Comment>) -> (File, Vec<SyntaxError>) {
+    let mut lw = Lowerer::default();
+    let items = pair
+        .into_inner()
+        .filter(|p| p.as_rule() != Rule::EOI)
+        .map(|p| lw.item(p))
+        .collect();
+    let file = File {
+        items,
+        comments: Trivia(comments),
+    };
+    (file, lw.errors)
+}
+
+pub(crate) fn span_of(pair: &Pair<'_, Rule>) -> Span {
+    let s = pair.as_span();
+    Span::new(s.start(), s.end())
+}
