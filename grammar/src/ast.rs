@@ -8,6 +8,33 @@ use std::time::Duration;
 
 pub use crate::span::{Span, Spanned};
 
+/// `PartialEq` comparing the listed fields only: the `span` of a node is where it was
+/// written, not what it means. Every field but `span` must be listed.
+macro_rules! eq_ignoring_span {
+    ($($ty:ident { $($field:ident),* })*) => {
+        $(impl PartialEq for $ty {
+            fn eq(&self, other: &Self) -> bool {
+                true $(&& self.$field == other.$field)*
+            }
+        })*
+    };
+}
+
+eq_ignoring_span! {
+    Version { value }
+    Import { path }
+    Param { name, ty, default }
+    Decl { name, body }
+    Binding { name, call }
+    Call { op, args, block }
+    Prompt { name, text, template }
+    Export { stage, path, format, block }
+    Block { fields, multiline }
+    Field { name, value }
+    TypeExpr { name, arg, optional }
+    SchemaField { name, ty }
+}
+
 /// A name as written, with its span.
 pub type Ident = Spanned<String>;
 
@@ -95,21 +122,21 @@ impl Item {
 }
 
 /// `version = 1`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct Version {
     pub value: Spanned<u64>,
     pub span: Span,
 }
 
 /// `import "lib/teachers.dta"`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct Import {
     pub path: Spanned<StrLit>,
     pub span: Span,
 }
 
 /// `param samples: int = 4`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct Param {
     pub name: Ident,
     pub ty: TypeExpr,
@@ -118,7 +145,7 @@ pub struct Param {
 }
 
 /// `teacher gpt { ... }` and `student small { ... }`: a name and a block of settings.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct Decl {
     pub name: Ident,
     pub body: Block,
@@ -126,7 +153,7 @@ pub struct Decl {
 }
 
 /// `dataset NAME: call`, `stage NAME: call`, `objective NAME: call`.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct Binding {
     pub name: Ident,
     pub call: Call,
@@ -134,7 +161,7 @@ pub struct Binding {
 }
 
 /// `op(arg, ...) { param = value, ... }`; both the argument list and the block are optional.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct Call {
     pub op: Ident,
     pub args: Option<Spanned<Vec<Expr>>>,
@@ -153,7 +180,7 @@ impl Call {
 }
 
 /// `prompt solve """ ... """`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct Prompt {
     pub name: Ident,
     pub text: Spanned<StrLit>,
@@ -162,7 +189,7 @@ pub struct Prompt {
 }
 
 /// `export ranked to "out/x.jsonl" as chat { ... }`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct Export {
     pub stage: Ident,
     pub path: Spanned<StrLit>,
@@ -178,7 +205,7 @@ impl Export {
 }
 
 /// `{ name = value, ... }` after a declaration or call.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct Block {
     pub fields: Vec<Field>,
     pub span: Span,
@@ -187,7 +214,7 @@ pub struct Block {
 }
 
 /// `name = value`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct Field {
     pub name: Ident,
     pub value: Expr,
@@ -195,7 +222,7 @@ pub struct Field {
 }
 
 /// A type as written: `int`, `list[str]`, `str?`.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct TypeExpr {
     pub name: Ident,
     pub arg: Option<Box<TypeExpr>>,
@@ -251,7 +278,7 @@ pub struct Number<T> {
 }
 
 /// `field: type` inside a schema literal.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct SchemaField {
     pub name: Ident,
     pub ty: TypeExpr,

@@ -18,6 +18,7 @@ pub mod template;
 use pest::Parser;
 
 pub use ast::File;
+pub use format::{format_file, format_source};
 pub use scan::MAX_NESTING;
 pub use span::{line_col, Span, Spanned};
 pub use syntax_error::SyntaxError;

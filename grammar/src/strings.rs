@@ -121,11 +121,13 @@ fn common_indent<'a>(lines: impl Iterator<Item = &'a str>) -> usize {
         common = Some(match common {
             None => ws,
             Some(c) => {
-                let shared = c
-                    .bytes()
-                    .zip(ws.bytes())
+                // By characters: whitespace may be multi-byte (U+2000); never cut one.
+                let shared: usize = c
+                    .chars()
+                    .zip(ws.chars())
                     .take_while(|(a, b)| a == b)
-                    .count();
+                    .map(|(a, _)| a.len_utf8())
+                    .sum();
                 &c[..shared]
             }
         });
@@ -159,6 +161,12 @@ mod tests {
         assert_eq!(lit.value, "Solve it.\n  indented\n\n\\boxed{x}");
         let x = lit.value.find('x').unwrap();
         assert_eq!(&body[lit.map.0.to_source(x)..][..1], "x");
+    }
+
+    #[test]
+    fn regression_multibyte_indentation_is_never_cut() {
+        let lit = decode_block("\n  \u{2000}a\n  \u{2001}b\n  ", 0).unwrap();
+        assert_eq!(lit.value, "\u{2000}a\n\u{2001}b");
     }
 
     #[test]

@@ -25,7 +25,7 @@ pub(crate) fn lower_expr(pair: Pair<'_, Rule>) -> Result<Expr, Vec<SyntaxError>>
 impl Lowerer {
     /// Rule `expr` (one of its alternatives).
     pub(crate) fn expr(&mut self, pair: Pair<'_, Rule>) -> Expr {
-        let span = span_of(&pair);
+        let span = self.span(&pair);
         let multiline = pair.as_str().contains('\n');
         let kind = match pair.as_rule() {
             Rule::line_string | Rule::block_string => {
@@ -60,7 +60,7 @@ impl Lowerer {
 
     /// Rule `schema_field`.
     fn schema_field(&mut self, pair: Pair<'_, Rule>) -> SchemaField {
-        let span = span_of(&pair);
+        let span = self.span(&pair);
         let mut inner = pair.into_inner();
         let name = ident(inner.next().expect("schema field has a name"));
         let ty = self.type_expr(inner.next().expect("schema field has a type"));
@@ -89,7 +89,7 @@ impl Lowerer {
 
     /// Rules `line_string` and `block_string`.
     pub(crate) fn string(&mut self, pair: Pair<'_, Rule>) -> Spanned<StrLit> {
-        let span = span_of(&pair);
+        let span = self.span(&pair);
         let rule = pair.as_rule();
         let body = pair.into_inner().next().expect("string has a body");
         let start = body.as_span().start();

@@ -10,7 +10,7 @@ use crate::template::parse_template;
 impl Lowerer {
     /// Rule `item` (one of its alternatives).
     pub(crate) fn item(&mut self, pair: Pair<'_, Rule>) -> Item {
-        let span = span_of(&pair);
+        let span = self.span(&pair);
         let rule = pair.as_rule();
         // Skip the keyword: every item rule starts with one.
         let mut inner = pair.into_inner().filter(|p| !is_keyword(p.as_rule()));
@@ -92,7 +92,7 @@ impl Lowerer {
 
     /// Rule `call`.
     pub(crate) fn call(&mut self, pair: Pair<'_, Rule>) -> Call {
-        let span = span_of(&pair);
+        let span = self.span(&pair);
         let mut inner = pair.into_inner();
         let op = ident(inner.next().expect("call has an op"));
         let mut args = None;
@@ -100,7 +100,7 @@ impl Lowerer {
         for part in inner {
             match part.as_rule() {
                 Rule::args => {
-                    let s = span_of(&part);
+                    let s = self.span(&part);
                     let exprs = part.into_inner().map(|p| self.expr(p)).collect();
                     args = Some(Spanned::new(exprs, s));
                 }
@@ -118,7 +118,7 @@ impl Lowerer {
 
     /// Rule `block`.
     pub(crate) fn block(&mut self, pair: Pair<'_, Rule>) -> Block {
-        let span = span_of(&pair);
+        let span = self.span(&pair);
         let multiline = pair.as_str().contains('\n');
         let fields = pair.into_inner().map(|p| self.field(p)).collect();
         Block {
@@ -130,7 +130,7 @@ impl Lowerer {
 
     /// Rule `field`.
     pub(crate) fn field(&mut self, pair: Pair<'_, Rule>) -> Field {
-        let span = span_of(&pair);
+        let span = self.span(&pair);
         let mut inner = pair.into_inner();
         let name = ident(inner.next().expect("field has a name"));
         let value = self.expr(inner.next().expect("field has a value"));
@@ -139,7 +139,7 @@ impl Lowerer {
 
     /// Rule `type_expr`.
     pub(crate) fn type_expr(&mut self, pair: Pair<'_, Rule>) -> TypeExpr {
-        let span = span_of(&pair);
+        let span = self.span(&pair);
         let mut name = None;
         let mut arg = None;
         let mut optional = false;
