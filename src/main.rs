@@ -1,1 +1,9 @@
-fn main() {}
+//! `dtac`: compile, check and run `.dta` reasoning-distillation recipes.
+
+mod cli;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    cli::main()
+}

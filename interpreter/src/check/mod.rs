@@ -194,7 +194,7 @@ impl<'a> Checker<'a> {
         &self.ast(sym.file).items[sym.item]
     }
 
-    fn ast(&self, file: FileId) -> &'a File {
+    pub(crate) fn ast(&self, file: FileId) -> &'a File {
         self.program
             .file(file)
             .expect("symbols come from parsed files")

@@ -1,5 +1,6 @@
 //! Warnings for declarations of the root recipe that nothing uses. Imported files are
-//! libraries: their unused declarations are expected and never reported.
+//! libraries: their unused declarations are expected and never reported; so is a file
+//! checked on its own that has no stage and no export (a library being written).
 
 use super::{Checker, SymKind};
 use crate::check_error::CheckError;
@@ -12,7 +13,7 @@ impl Checker<'_> {
         let Some(root) = self.program.root else {
             return;
         };
-        if self.diags.iter().any(crate::Diag::is_error) {
+        if self.diags.iter().any(crate::Diag::is_error) || self.is_library(root) {
             return;
         }
         let mut unused = Vec::new();
@@ -47,5 +48,15 @@ impl Checker<'_> {
             ));
         }
         self.diags.extend(unused);
+    }
+
+    /// A file with no stage and no export only declares things for others to import.
+    fn is_library(&self, file: crate::source::FileId) -> bool {
+        self.ast(file).items.iter().all(|i| {
+            !matches!(
+                i,
+                dtac_grammar::ast::Item::Stage(_) | dtac_grammar::ast::Item::Export(_)
+            )
+        })
     }
 }

@@ -323,6 +323,16 @@ impl Checker<'_> {
             });
             return;
         }
+        if let (Type::List(_), false) = (ty, sym.kind == SymKind::Param) {
+            self.error(CheckError::WrongType {
+                name: name.to_string(),
+                expected: ty.describe(),
+                found: sym.kind.article(),
+                span,
+                help: Some(format!("wrap it in a list: `[{}]`", root.node)),
+            });
+            return;
+        }
         if *ty == Type::Any || wanted.kinds.contains(&sym.kind) && sym.kind != SymKind::Param {
             if sym.kind == SymKind::Prompt && *ty == Type::Prompt {
                 self.defer_template(PromptSource::Declared(sym.file, sym.item), span, spec);
