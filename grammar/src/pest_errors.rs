@@ -92,15 +92,34 @@ pub(crate) fn convert(err: Error<Rule>, source: &str) -> SyntaxError {
     } else {
         hint_for(&words)
     };
-    let end = token_end(source, pos);
+    let mut end = token_end(source, pos);
+    let mut pos = pos;
+    let mut label = if words.is_empty() {
+        "unexpected here".to_string()
+    } else {
+        format!("expected {}", join_or(&words))
+    };
+    let mut help = help;
+    if pos >= source.trim_end().len() && !item_start {
+        // At the end of the file there is nothing to underline: point at the last code
+        // instead and say what is missing.
+        let last = source.trim_end();
+        let start = last.char_indices().next_back().map_or(0, |(i, _)| i);
+        (pos, end) = (start, last.len());
+        label = "the file ends here".to_string();
+        help = Some(format!(
+            "the last declaration is incomplete: {}",
+            if words.iter().any(|w| w == "`}`") {
+                "close its block with `}`".to_string()
+            } else {
+                format!("it needs {}", join_or(&words))
+            }
+        ));
+    }
     SyntaxError::Unexpected {
         message,
         span: Span::new(pos, end),
-        label: if words.is_empty() {
-            "unexpected here".to_string()
-        } else {
-            format!("expected {}", join_or(&words))
-        },
+        label,
         help,
     }
 }

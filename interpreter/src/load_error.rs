@@ -20,7 +20,10 @@ pub enum LoadError {
     IsDirectory { path: PathBuf },
 
     #[error("cannot read `{path}`: {reason}")]
-    #[diagnostic(code(dta::io::unreadable), help("check the file's permissions"))]
+    #[diagnostic(
+        code(dta::io::unreadable),
+        help("check the path and the file's permissions")
+    )]
     Unreadable { path: PathBuf, reason: String },
 
     #[error("`{path}` is {size} bytes; recipes are limited to {limit} bytes")]

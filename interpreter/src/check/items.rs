@@ -49,7 +49,7 @@ impl Checker<'_> {
         if sig.kind != kind {
             let (used_as, help) = match kind {
                 SignatureKind::Source => (
-                    "datasets read records with a source op".to_string(),
+                    "a dataset needs a source op".to_string(),
                     format!(
                         "declare it as a stage: `stage {}: {op}(...)`; {}",
                         binding.name.node,
@@ -57,7 +57,7 @@ impl Checker<'_> {
                     ),
                 ),
                 _ => (
-                    "stages transform records; sources are read by datasets".to_string(),
+                    "a stage needs a stage op".to_string(),
                     format!(
                         "declare it as a dataset: `dataset {}: {op}(...)`",
                         binding.name.node
