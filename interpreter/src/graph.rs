@@ -3,7 +3,7 @@
 //! Edges point from producer to consumer, so a topological order is an execution order.
 //! Exports are leaves that write a file.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write;
 
 use petgraph::algo::{tarjan_scc, toposort};
@@ -29,6 +29,9 @@ pub struct Node {
 pub struct StageGraph {
     pub graph: DiGraph<Node, ()>,
     index: HashMap<String, NodeIndex>,
+    /// Edges already present: petgraph's `contains_edge` walks a node's edge list, which
+    /// made a dataset read by every stage quadratic to build.
+    edges: HashSet<(NodeIndex, NodeIndex)>,
 }
 
 impl StageGraph {
@@ -50,7 +53,7 @@ impl StageGraph {
 
     /// Adds `from → to` once.
     pub fn depend(&mut self, to: NodeIndex, from: NodeIndex) {
-        if !self.graph.contains_edge(from, to) {
+        if self.edges.insert((from, to)) {
             self.graph.add_edge(from, to, ());
         }
     }

@@ -13,6 +13,7 @@
 //! - `teacher` names the declaration that wrote the candidate.
 
 pub mod blocks;
+pub mod device;
 pub mod formats;
 pub mod objectives;
 pub mod ops;

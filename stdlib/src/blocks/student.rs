@@ -99,7 +99,7 @@ pub fn device_lint(values: &dyn LintValues) -> Option<Lint> {
             .strip_prefix("cuda:")
             .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
     if valid {
-        return None;
+        return cuda_lint(&device);
     }
     let help = if device == "cuda" || device == "gpu" {
         "write `\"cuda:0\"` for the first GPU, or `\"auto\"`".to_string()
@@ -111,4 +111,33 @@ pub fn device_lint(values: &dyn LintValues) -> Option<Lint> {
         message: format!("`{device}` is not a device dtac knows"),
         help,
     })
+}
+
+/// `cuda:N` on a build or machine that cannot provide it. A warning, not an error: a
+/// recipe is often checked on a laptop and run on a GPU server.
+fn cuda_lint(device: &str) -> Option<Lint> {
+    let index: usize = device.strip_prefix("cuda:")?.parse().ok()?;
+    if !crate::device::CUDA_BUILT {
+        return Some(Lint {
+            setting: Some("device"),
+            message: format!(
+                "this dtac was built without CUDA support, so `{device}` cannot be used"
+            ),
+            help: "rebuild with `--features cuda` on the GPU machine, or use `\"auto\"`"
+                .to_string(),
+        });
+    }
+    match crate::device::cuda_device_count() {
+        None => Some(Lint {
+            setting: Some("device"),
+            message: format!("no CUDA driver found on this machine for `{device}`"),
+            help: "run on a machine with an NVIDIA driver, or use `\"auto\"`".to_string(),
+        }),
+        Some(count) if index >= count => Some(Lint {
+            setting: Some("device"),
+            message: format!("`{device}` does not exist: this machine has {count} CUDA device(s)"),
+            help: format!("use an index below {count}, or `\"auto\"`"),
+        }),
+        Some(_) => None,
+    }
 }

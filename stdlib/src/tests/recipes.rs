@@ -77,7 +77,7 @@ fn trd_topd_and_dart_recipes_check_cleanly() {
 }
 
 const TRAJECTORIES: &str = r#"
-teacher big { model = "qwen3-8b", path = "models/qwen3-8b", device = "cuda:0" }
+teacher big { model = "qwen3-8b", path = "models/qwen3-8b", device = "auto" }
 objective fkl: forward_kl { temperature = 1.0 }
 objective sparse: top_k { k = 20, tail = true }
 stage rollouts: rollout(train) { student = small, n = 4 }
