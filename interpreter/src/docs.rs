@@ -8,18 +8,7 @@ use crate::signature::{Output, Signature, SignatureKind};
 
 /// The usage line: `stage NAME: generate(records) { teachers = ..., prompt = ... }`.
 pub fn usage(sig: &Signature) -> String {
-    let inputs = sig
-        .inputs
-        .iter()
-        .map(|i| {
-            if i.variadic {
-                format!("{}...", i.name)
-            } else {
-                i.name.to_string()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(", ");
+    let inputs = sig.input_list();
     let required: Vec<String> = sig
         .settings
         .iter()

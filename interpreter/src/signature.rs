@@ -335,6 +335,21 @@ impl Signature {
         }
     }
 
+    /// The inputs as written in a call: `records`, or `parts...` for a variadic input.
+    pub fn input_list(&self) -> String {
+        self.inputs
+            .iter()
+            .map(|i| {
+                if i.variadic {
+                    format!("{}...", i.name)
+                } else {
+                    i.name.to_string()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     pub fn setting(&self, name: &str) -> Option<&'static FieldSpec> {
         self.settings.iter().find(|s| s.name == name)
     }

@@ -23,17 +23,7 @@ impl Checker<'_> {
             args.len() == inputs.len()
         };
         if !arity_ok {
-            let names = inputs
-                .iter()
-                .map(|i| {
-                    if i.variadic {
-                        format!("{}...", i.name)
-                    } else {
-                        i.name.to_string()
-                    }
-                })
-                .collect::<Vec<_>>()
-                .join(", ");
+            let names = sig.input_list();
             let expected = match (inputs.len(), variadic) {
                 (0, _) => "no inputs".to_string(),
                 (n, true) => format!("at least {n} input{}", plural(n)),
