@@ -143,3 +143,35 @@ fn mutated_recipes_never_panic_and_formatting_keeps_its_guarantees() {
         "{parsed} of {total} mutants parsed"
     );
 }
+
+#[test]
+fn formatter_fixpoint_on_every_fixture_and_recipe() {
+    let mut files = support::fixtures("recipes", "dta");
+    files.extend(support::fixtures("recipes/lib", "dta"));
+    files.extend(support::fixtures("tests/fixtures/check", "dta"));
+    files.extend(support::fixtures("tests/fixtures/check/imports", "dta"));
+    let mut formatted = 0;
+    for file in &files {
+        let source = std::fs::read_to_string(file).unwrap();
+        let Ok(before) = dtac_grammar::parse(&source) else {
+            continue;
+        };
+        let once = dtac_grammar::format::format_source(&source).unwrap();
+        let twice = dtac_grammar::format::format_source(&once).unwrap();
+        assert_eq!(once, twice, "{}: fmt(fmt(x)) != fmt(x)", file.display());
+        let after = dtac_grammar::parse(&once).unwrap();
+        assert!(
+            before == after,
+            "{}: formatting changed the meaning",
+            file.display()
+        );
+        assert_eq!(
+            before.comments.0.len(),
+            after.comments.0.len(),
+            "{}: comments lost",
+            file.display()
+        );
+        formatted += 1;
+    }
+    assert!(formatted >= 30, "only {formatted} files parsed");
+}
