@@ -29,9 +29,7 @@ use parser::{DtaParser, Rule};
 /// grammar error; lowering adds the string and placeholder errors it can still see).
 pub fn parse(source: &str) -> Result<File, Vec<SyntaxError>> {
     let comments = scan::scan(source).map_err(|e| vec![e])?;
-    pest::set_error_detail(true);
-    let mut pairs =
-        DtaParser::parse(Rule::file, source).map_err(|e| vec![pest_errors::convert(e, source)])?;
+    let mut pairs = parse_rule(Rule::file, source)?;
     let (file, errors) = lower::lower_file(pairs.next().expect("file rule"), comments);
     if errors.is_empty() {
         Ok(file)
@@ -43,12 +41,24 @@ pub fn parse(source: &str) -> Result<File, Vec<SyntaxError>> {
 /// Parse a single expression, as given on the command line (`--set samples=8`).
 pub fn parse_expr(source: &str) -> Result<ast::Expr, Vec<SyntaxError>> {
     scan::scan(source).map_err(|e| vec![e])?;
-    pest::set_error_detail(true);
-    let mut pairs = DtaParser::parse(Rule::standalone_expr, source)
-        .map_err(|e| vec![pest_errors::convert(e, source)])?;
+    let mut pairs = parse_rule(Rule::standalone_expr, source)?;
     let expr = pairs
         .next()
         .and_then(|p| p.into_inner().next())
         .expect("standalone_expr holds one expression");
     lower::lower_expr(expr)
+}
+
+/// Runs pest. Its detailed error tracking (what was expected where) makes every parse
+/// slower, so the first attempt runs without it and a failing input is parsed again with
+/// it, for a message in words. The setting is process-wide and only ever switched on,
+/// so concurrent parses never lose detail they asked for.
+fn parse_rule(
+    rule: Rule,
+    source: &str,
+) -> Result<pest::iterators::Pairs<'_, Rule>, Vec<SyntaxError>> {
+    DtaParser::parse(rule, source).or_else(|_| {
+        pest::set_error_detail(true);
+        DtaParser::parse(rule, source).map_err(|e| vec![pest_errors::convert(e, source)])
+    })
 }
