@@ -77,7 +77,14 @@ pub const SEED: FieldSpec = FieldSpec::optional(
     "The base sampling seed: sample i is drawn with seed + i (part of each request's cache key).",
 );
 
-/// How many records of a local model are scored at once.
+/// The model whose log-probabilities the scoring ops read.
+pub const SCORING_MODEL: FieldSpec = FieldSpec::required(
+    "model",
+    Type::Model,
+    "A local student, or a teacher whose endpoint returns prompt log-probabilities.",
+);
+
+/// How many tokens of a local model are scored at once.
 pub const BATCH_TOKENS: FieldSpec = FieldSpec::optional(
     "batch_tokens",
     Type::Int,

@@ -2,17 +2,13 @@
 
 use dtac_interpreter::signature::{FieldSpec, InputSpec, Output, Signature, SignatureKind, Type};
 
-use super::BATCH_TOKENS;
+use super::{BATCH_TOKENS, SCORING_MODEL};
 
 pub const SIGNATURE: Signature = Signature {
     doc: DOC,
     inputs: &[InputSpec::records("records", "The records to score.")],
     settings: &[
-        FieldSpec::required(
-            "model",
-            Type::Model,
-            "A local student, or a teacher whose endpoint returns prompt log-probabilities.",
-        ),
+        SCORING_MODEL,
         FieldSpec::required("target", Type::Str, "The field whose text is scored."),
         FieldSpec::maybe(
             "context",
