@@ -170,10 +170,34 @@ pub fn markdown_all(registry: &Registry) -> String {
             continue;
         }
         let _ = writeln!(out, "## {title}\n");
+        if kind == SignatureKind::Transform {
+            out.push_str(&stage_settings_table());
+        }
         for sig in sigs {
             out.push_str(&markdown_one(sig, "###"));
         }
     }
+    out
+}
+
+/// The settings every stage op accepts besides its own.
+fn stage_settings_table() -> String {
+    let mut out = String::from(
+        "Every stage also accepts these settings, which the executor reads; they change how a \
+         stage runs, not what it produces, so they are left out of cache keys.\n\n\
+         | setting | type | default | description |\n|---|---|---|---|\n",
+    );
+    for s in crate::signature::STAGE_SETTINGS {
+        let _ = writeln!(
+            out,
+            "| `{}` | `{}` | `{}` | {} |",
+            s.name,
+            cell(&s.ty.short()),
+            s.default.unwrap_or(""),
+            cell(s.doc)
+        );
+    }
+    out.push('\n');
     out
 }
 

@@ -13,6 +13,7 @@ pub mod load;
 mod load_error;
 pub mod registry;
 pub mod report;
+pub mod resolve;
 pub mod signature;
 pub mod source;
 pub mod suggest;
@@ -61,6 +62,8 @@ fn finish(program: Program, registry: &Registry, options: &CheckOptions) -> Chec
             diags: Vec::new(),
             graph: Default::default(),
             schemas: Default::default(),
+            symbols: Default::default(),
+            params: Default::default(),
         }
     } else {
         check(&program, registry, options)

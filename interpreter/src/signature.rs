@@ -138,6 +138,9 @@ pub struct FieldSpec {
     /// For `Prompt` settings: names the op itself provides to the template besides the
     /// fields of the incoming records (`{{candidate}}` in a review prompt).
     pub template_vars: &'static [&'static str],
+    /// Changes how a stage runs, never what it produces (limits, error policy): left out of
+    /// cache keys, so tuning it invalidates nothing.
+    pub operational: bool,
 }
 
 impl FieldSpec {
@@ -150,6 +153,7 @@ impl FieldSpec {
             default: None,
             doc,
             template_vars: &[],
+            operational: false,
         }
     }
 
@@ -167,6 +171,7 @@ impl FieldSpec {
             default: Some(default),
             doc,
             template_vars: &[],
+            operational: false,
         }
     }
 
@@ -179,12 +184,19 @@ impl FieldSpec {
             default: None,
             doc,
             template_vars: &[],
+            operational: false,
         }
     }
 
     /// A field of output records.
     pub const fn output(name: &'static str, ty: Type, doc: &'static str) -> Self {
         FieldSpec::maybe(name, ty, doc)
+    }
+
+    /// Marks a setting that does not change results (see [`FieldSpec::operational`]).
+    pub const fn operational(mut self) -> Self {
+        self.operational = true;
+        self
     }
 
     /// Adds template variables that the op provides to this prompt setting.
@@ -350,7 +362,53 @@ impl Signature {
             .join(", ")
     }
 
+    /// A setting by name: the signature's own, or one that every stage accepts.
     pub fn setting(&self, name: &str) -> Option<&'static FieldSpec> {
-        self.settings.iter().find(|s| s.name == name)
+        self.all_settings().find(|s| s.name == name)
+    }
+
+    /// The signature's own settings, then those every stage op accepts
+    /// ([`STAGE_SETTINGS`]).
+    pub fn all_settings(&self) -> impl Iterator<Item = &'static FieldSpec> {
+        let common: &'static [FieldSpec] = match self.kind {
+            SignatureKind::Transform => STAGE_SETTINGS,
+            _ => &[],
+        };
+        self.settings.iter().chain(common)
+    }
+}
+
+/// Settings every stage accepts, whatever its op: the executor reads them.
+pub const STAGE_SETTINGS: &[FieldSpec] = &[
+    FieldSpec::optional(
+        "on_error",
+        Type::Enum(&["skip", "fail"]),
+        "\"skip\"",
+        "What a per-record failure (a refused request, an unparsable answer) does: `skip` \
+         records it, drops the record and goes on; `fail` stops the run.",
+    )
+    .operational(),
+    FieldSpec::optional(
+        "max_error_rate",
+        Type::Float,
+        "0.05",
+        "The run exits non-zero when this stage lost more than this fraction of its input \
+         records to errors (with `on_error = \"skip\"`).",
+    )
+    .operational(),
+    FieldSpec::optional(
+        "concurrency",
+        Type::Int,
+        "64",
+        "Records of this stage processed at once. Requests are also limited per endpoint by \
+         the teacher's `max_concurrency`.",
+    )
+    .operational(),
+];
+
+impl Signature {
+    /// Whether the stage must see every record of its input before emitting anything.
+    pub fn is_barrier(&self) -> bool {
+        self.groups_by.is_some()
     }
 }

@@ -15,8 +15,11 @@
 pub mod blocks;
 pub mod device;
 pub mod formats;
+pub mod impls;
 pub mod objectives;
 pub mod ops;
+mod prompts;
+mod settings;
 pub mod sources;
 
 #[cfg(test)]
@@ -43,4 +46,9 @@ pub fn registry() -> Registry {
         registry.register(sig);
     }
     registry
+}
+
+/// The runtime implementations of the builtins.
+pub fn implementations() -> std::sync::Arc<dyn dtac_runtime::op::Implementations> {
+    std::sync::Arc::new(impls::Stdlib)
 }

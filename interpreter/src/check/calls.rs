@@ -83,7 +83,7 @@ impl Checker<'_> {
         self.check_unique(fields);
         for field in fields {
             let Some(spec) = sig.setting(&field.name.node) else {
-                let names: Vec<&str> = sig.settings.iter().map(|s| s.name).collect();
+                let names: Vec<&str> = sig.all_settings().map(|s| s.name).collect();
                 let fallback = if names.is_empty() {
                     format!("{owner} takes no settings")
                 } else {

@@ -30,7 +30,7 @@ use crate::load::Program;
 use crate::registry::Registry;
 use crate::source::FileId;
 
-pub use schema::RecordSchema;
+pub use schema::{type_text as schema_type_text, RecordSchema};
 pub use symbols::{SymKind, Symbol, Symbols};
 
 use deferred::Deferred;
@@ -68,6 +68,10 @@ pub struct CheckOutput {
     pub graph: StageGraph,
     /// Schema of every dataset and stage, by name.
     pub schemas: HashMap<String, RecordSchema>,
+    /// Every declared name.
+    pub symbols: Symbols,
+    /// The effective value of every param (`--set` override, else default).
+    pub params: HashMap<String, dtac_grammar::ast::Expr>,
 }
 
 impl CheckOutput {
@@ -97,10 +101,17 @@ pub fn check(program: &Program, registry: &Registry, options: &CheckOptions) -> 
         schemas: HashMap::new(),
     };
     checker.run();
+    let params = checker
+        .params
+        .iter()
+        .filter_map(|(name, p)| Some((name.clone(), p.value.clone()?)))
+        .collect();
     CheckOutput {
         schemas: checker.schemas_by_name(),
         diags: checker.diags,
         graph: checker.graph,
+        symbols: checker.symbols,
+        params,
     }
 }
 

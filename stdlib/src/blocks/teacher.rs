@@ -88,42 +88,49 @@ const SETTINGS: &[FieldSpec] = &[
         Type::Int,
         "16",
         "The most requests in flight to this endpoint, shared by every stage using it.",
-    ),
+    )
+    .operational(),
     FieldSpec::maybe(
         "rpm",
         Type::Int,
         "Requests per minute allowed on this endpoint, shared by every stage.",
-    ),
+    )
+    .operational(),
     FieldSpec::maybe(
         "tpm",
         Type::Int,
         "Tokens per minute allowed on this endpoint (estimated before a request, corrected by its \
          usage).",
-    ),
+    )
+    .operational(),
     FieldSpec::optional(
         "timeout",
         Type::Duration,
         "10m",
         "How long one request may take before it is retried.",
-    ),
+    )
+    .operational(),
     FieldSpec::optional(
         "max_attempts",
         Type::Int,
         "6",
         "Attempts per request, the first included, on 429, 5xx, timeouts and dropped connections.",
-    ),
+    )
+    .operational(),
     FieldSpec::optional(
         "batch_window",
         Type::Duration,
         "24h",
         "The completion window asked of the Batch API in `mode = \"batch\"`.",
-    ),
+    )
+    .operational(),
     FieldSpec::maybe(
         "price",
         Type::Record(PRICE),
         "The price table used by `--dry-run` estimates, spend reports and `--budget-usd`. \
          Without it the teacher's spend counts as zero.",
-    ),
+    )
+    .operational(),
     FieldSpec::maybe(
         "path",
         Type::Str,

@@ -1,6 +1,15 @@
 //! The `chat` export format: a `messages` list per example, for SFT trainers.
 
+use std::io::Write;
+use std::sync::Arc;
+
+use dtac_interpreter::resolve::ExportNode;
 use dtac_interpreter::signature::{Signature, SignatureKind};
+use dtac_runtime::op::{BuildError, Exporter};
+use dtac_runtime::record::Record;
+use serde_json::json;
+
+use crate::settings::Settings;
 
 use super::{CARD, PROMPT_FIELD, RESPONSE_FIELD, SYSTEM};
 
@@ -30,3 +39,50 @@ top-level `id`.
 export ranked to "out/telemath.jsonl" as chat { system = "You are a careful mathematician." }
 ```
 "#;
+
+/// The runnable format.
+#[derive(Debug)]
+pub struct ChatExport {
+    system: Option<String>,
+    prompt_field: String,
+    response_field: String,
+}
+
+pub fn build(export: &ExportNode) -> Result<Arc<dyn Exporter>, BuildError> {
+    if export.path.extension().is_some_and(|e| e == "parquet") {
+        return Err(BuildError::NotImplemented {
+            op: "chat (Parquet output)".into(),
+            issue: "issue 5 (the DTA standard library)",
+        });
+    }
+    let s = Settings(&export.settings);
+    Ok(Arc::new(ChatExport {
+        system: s.str("system").map(str::to_string),
+        prompt_field: s.str("prompt_field").unwrap_or("question").to_string(),
+        response_field: s.str("response_field").unwrap_or("solution").to_string(),
+    }))
+}
+
+impl Exporter for ChatExport {
+    fn write(
+        &self,
+        records: &mut dyn Iterator<Item = Record>,
+        out: &mut dyn Write,
+    ) -> std::io::Result<u64> {
+        let mut n = 0;
+        for record in records {
+            let mut messages = Vec::new();
+            if let Some(system) = &self.system {
+                messages.push(json!({"role": "system", "content": system}));
+            }
+            let prompt = super::write::text(&record, &self.prompt_field)?;
+            let response = super::write::text(&record, &self.response_field)?;
+            messages.push(json!({"role": "user", "content": prompt}));
+            messages.push(json!({"role": "assistant", "content": response}));
+            let line = json!({"id": record.get("id"), "messages": messages});
+            super::write::line(out, &line)?;
+            n += 1;
+        }
+        Ok(n)
+    }
+}

@@ -11,6 +11,7 @@ pub mod jsonl;
 pub mod parquet;
 pub mod preference;
 pub mod sharegpt;
+pub mod write;
 
 use dtac_interpreter::signature::{FieldSpec, Signature, Type};
 

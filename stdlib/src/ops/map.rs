@@ -1,6 +1,14 @@
 //! `map`: rename, drop or select fields.
 
+use std::sync::Arc;
+
+use dtac_interpreter::resolve::Node;
 use dtac_interpreter::signature::{FieldSpec, InputSpec, Output, Signature, SignatureKind, Type};
+use dtac_runtime::op::{BuildError, OpError, RecordOp, StageCtx, StageImpl};
+use dtac_runtime::record::Record;
+use futures::future::BoxFuture;
+
+use crate::settings::Settings;
 
 pub const SIGNATURE: Signature = Signature {
     doc: DOC,
@@ -48,3 +56,57 @@ stage tidy: map(champ) {
 }
 ```
 "#;
+
+/// The runnable op.
+#[derive(Debug)]
+pub struct Map {
+    rename: Vec<(String, String)>,
+    drop: Vec<String>,
+    keep: Option<Vec<String>>,
+}
+
+pub fn build(node: &Node) -> Result<StageImpl, BuildError> {
+    let s = Settings(&node.settings);
+    Ok(StageImpl::Each(Arc::new(Map {
+        rename: s.string_map("rename"),
+        drop: s.strings("drop"),
+        keep: s.get("keep").map(|_| s.strings("keep")),
+    })))
+}
+
+impl Map {
+    /// Reshapes one record: rename, then drop, then keep.
+    pub fn apply(&self, mut record: Record) -> Result<Record, String> {
+        for (new, old) in &self.rename {
+            match record.fields.remove(old) {
+                Some(v) => {
+                    record.fields.insert(new.clone(), v);
+                }
+                None => return Err(format!("`rename`: the record has no field `{old}`")),
+            }
+        }
+        for name in &self.drop {
+            record.fields.remove(name);
+        }
+        if let Some(keep) = &self.keep {
+            record
+                .fields
+                .retain(|k, _| k == "id" || keep.iter().any(|x| x == k));
+        }
+        Ok(record)
+    }
+}
+
+impl RecordOp for Map {
+    fn run<'a>(
+        &'a self,
+        _cx: &'a StageCtx,
+        record: Record,
+    ) -> BoxFuture<'a, Result<Vec<Record>, OpError>> {
+        let result = self
+            .apply(record.derive())
+            .map(|r| vec![r])
+            .map_err(OpError::Record);
+        Box::pin(std::future::ready(result))
+    }
+}

@@ -8,8 +8,32 @@ pub mod csv;
 pub mod json;
 pub mod jsonl;
 pub mod parquet;
+pub mod read;
 
+use std::path::PathBuf;
+
+use dtac_interpreter::resolve::{Node, Value};
 use dtac_interpreter::signature::{FieldSpec, InputSpec, Signature, Type};
+use dtac_runtime::op::{BuildError, OpError};
+
+/// The source's file: its one input, already absolute.
+pub(crate) fn input_path(node: &Node) -> Result<PathBuf, BuildError> {
+    match node.inputs.first() {
+        Some(Value::Str(p)) => Ok(PathBuf::from(p)),
+        _ => Err(BuildError::Invalid {
+            message: "the source has no file path".into(),
+            help: "write the path as the source's argument: `jsonl(\"data.jsonl\")`".into(),
+        }),
+    }
+}
+
+/// Opens a source file, with a message naming it when that fails.
+pub(crate) fn open(path: &std::path::Path) -> Result<std::fs::File, OpError> {
+    std::fs::File::open(path).map_err(|e| OpError::Fatal {
+        message: format!("cannot open `{}`: {e}", path.display()),
+        help: "check the path; it is relative to the recipe file".into(),
+    })
+}
 
 pub const ALL: &[&Signature] = &[
     &csv::SIGNATURE,

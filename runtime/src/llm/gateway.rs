@@ -1,0 +1,232 @@
+//! The gateway every model request of a run goes through: the response cache first, then
+//! (unless offline) the teacher's provider; the answer is committed to the store before
+//! the op sees it. It also keeps the budget and counts usage per stage and teacher.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+
+use dtac_interpreter::resolve::ModelDecl;
+use serde::{Deserialize, Serialize};
+
+use super::price::{price_of, Price};
+use super::provider::{Provider, ProviderError, ProviderFactory};
+use super::request::{ChatRequest, ChatResponse, Usage};
+use crate::op::OpError;
+use crate::stop::Stop;
+use crate::store::{read, Store};
+
+/// Usage of one teacher by one stage.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct UsageStats {
+    /// Requests sent to the endpoint.
+    pub requests: u64,
+    /// Requests answered from the response cache.
+    pub cached: u64,
+    pub prompt_tokens: u64,
+    pub completion_tokens: u64,
+    /// Dollars, from the teacher's price table (cached answers cost nothing).
+    pub cost: f64,
+}
+
+#[derive(Debug)]
+pub struct Gateway {
+    store: Store,
+    factory: Arc<dyn ProviderFactory>,
+    providers: Mutex<HashMap<String, Arc<dyn Provider>>>,
+    offline: bool,
+    /// Ask again even when an answer is stored (`--fresh`).
+    fresh: bool,
+    budget: Option<f64>,
+    /// Dollars spent, plus dollars reserved by requests in flight.
+    spend: Mutex<Spend>,
+    usage: Mutex<BTreeMap<(String, String), UsageStats>>,
+    stop: Stop,
+}
+
+#[derive(Debug, Default)]
+struct Spend {
+    spent: f64,
+    reserved: f64,
+}
+
+/// Completion tokens assumed for a request with no `max_tokens`, for budget reservations.
+const ASSUMED_COMPLETION: i64 = 1024;
+
+impl Gateway {
+    pub fn new(
+        store: Store,
+        factory: Arc<dyn ProviderFactory>,
+        offline: bool,
+        fresh: bool,
+        budget: Option<f64>,
+        stop: Stop,
+    ) -> Gateway {
+        Gateway {
+            store,
+            factory,
+            providers: Mutex::new(HashMap::new()),
+            offline,
+            fresh,
+            budget,
+            spend: Mutex::new(Spend::default()),
+            usage: Mutex::new(BTreeMap::new()),
+            stop,
+        }
+    }
+
+    /// The endpoint identity that goes into request keys for `teacher`.
+    pub fn endpoint(&self, teacher: &ModelDecl) -> String {
+        self.factory.endpoint(teacher)
+    }
+
+    /// Answers `request` for `record` of `stage`: from the store when known, else from
+    /// the teacher's endpoint (and stores the answer before returning it).
+    pub async fn chat(
+        &self,
+        stage: &str,
+        stage_key: &str,
+        record: &str,
+        teacher: &ModelDecl,
+        request: &ChatRequest,
+    ) -> Result<ChatResponse, OpError> {
+        let key = request.key();
+        let _ = self.store.writer().used(stage_key, &key);
+        if let Some(hit) = self.cached(&key)? {
+            self.count(stage, &teacher.name, |u| {
+                u.cached += 1;
+            });
+            return Ok(hit);
+        }
+        if self.offline {
+            return Err(OpError::Fatal {
+                message: format!(
+                    "offline: no stored answer for stage `{stage}`, record `{record}` (teacher \
+                     `{}`, request {})",
+                    teacher.name,
+                    crate::hash::short(&key)
+                ),
+                help: "import the cache file this recipe was run with (`dtac cache import`), or \
+                       run without `--offline`"
+                    .into(),
+            });
+        }
+        if self.stop.is_stopping() {
+            return Err(OpError::Stopped);
+        }
+        let (price, _) = price_of(teacher);
+        let reserved = self.reserve(request, price)?;
+        let provider = self.provider(teacher)?;
+        let result = provider.chat(request).await;
+        let response = match result {
+            Ok(r) => r,
+            Err(e) => {
+                self.settle(reserved, 0.0);
+                return Err(match e {
+                    ProviderError::Request(m) => OpError::Record(m),
+                    ProviderError::Endpoint(m) => OpError::Fatal {
+                        message: format!("teacher `{}`: {m}", teacher.name),
+                        help: "check the teacher's endpoint, model and key variable".into(),
+                    },
+                });
+            }
+        };
+        let cost = price.cost(response.usage);
+        self.settle(reserved, cost);
+        let request_json = serde_json::to_string(request).unwrap_or_default();
+        let response_json = serde_json::to_string(&response).unwrap_or_default();
+        self.store
+            .writer()
+            .put_response(
+                key,
+                request_json,
+                response_json,
+                response.usage.prompt_tokens,
+                response.usage.completion_tokens,
+            )
+            .await
+            .map_err(|e| OpError::Fatal {
+                help: e.help(),
+                message: e.to_string(),
+            })?;
+        self.count(stage, &teacher.name, |u| {
+            u.requests += 1;
+            u.prompt_tokens += response.usage.prompt_tokens;
+            u.completion_tokens += response.usage.completion_tokens;
+            u.cost += cost;
+        });
+        Ok(response)
+    }
+
+    fn cached(&self, key: &str) -> Result<Option<ChatResponse>, OpError> {
+        if self.fresh {
+            return Ok(None);
+        }
+        let found = self
+            .store
+            .with_reader(|conn| read::response(conn, key))
+            .map_err(|e| OpError::Fatal {
+                help: e.help(),
+                message: e.to_string(),
+            })?;
+        Ok(found.and_then(|r| serde_json::from_str(&r.response).ok()))
+    }
+
+    fn provider(&self, teacher: &ModelDecl) -> Result<Arc<dyn Provider>, OpError> {
+        let mut providers = self.providers.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(p) = providers.get(&teacher.name) {
+            return Ok(p.clone());
+        }
+        let p = self
+            .factory
+            .provider(teacher)
+            .map_err(|message| OpError::Fatal {
+                message: format!("teacher `{}`: {message}", teacher.name),
+                help: "check the teacher block".into(),
+            })?;
+        providers.insert(teacher.name.clone(), p.clone());
+        Ok(p)
+    }
+
+    /// Reserves the most this request could cost, or refuses when that would pass the
+    /// budget.
+    fn reserve(&self, request: &ChatRequest, price: Price) -> Result<f64, OpError> {
+        let Some(budget) = self.budget else {
+            return Ok(0.0);
+        };
+        let worst = price.cost(Usage {
+            prompt_tokens: request.estimated_prompt_tokens(),
+            completion_tokens: request.max_tokens.unwrap_or(ASSUMED_COMPLETION).max(0) as u64,
+        });
+        let mut spend = self.spend.lock().unwrap_or_else(|e| e.into_inner());
+        if spend.spent + spend.reserved + worst > budget {
+            return Err(OpError::Budget {
+                spent: spend.spent,
+                budget,
+            });
+        }
+        spend.reserved += worst;
+        Ok(worst)
+    }
+
+    fn settle(&self, reserved: f64, actual: f64) {
+        let mut spend = self.spend.lock().unwrap_or_else(|e| e.into_inner());
+        spend.reserved = (spend.reserved - reserved).max(0.0);
+        spend.spent += actual;
+    }
+
+    fn count(&self, stage: &str, teacher: &str, f: impl FnOnce(&mut UsageStats)) {
+        let mut usage = self.usage.lock().unwrap_or_else(|e| e.into_inner());
+        f(usage
+            .entry((stage.to_string(), teacher.to_string()))
+            .or_default());
+    }
+
+    /// Usage so far, by (stage, teacher).
+    pub fn usage(&self) -> BTreeMap<(String, String), UsageStats> {
+        self.usage.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    pub fn spent(&self) -> f64 {
+        self.spend.lock().unwrap_or_else(|e| e.into_inner()).spent
+    }
+}

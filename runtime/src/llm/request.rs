@@ -1,0 +1,92 @@
+//! LLM requests and responses in dtac's own shape: what is hashed into a request key,
+//! stored in the response cache, and exported to cache files.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value as Json;
+
+use crate::hash::hash_json;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Message {
+    pub role: String,
+    pub content: String,
+}
+
+impl Message {
+    pub fn system(content: impl Into<String>) -> Message {
+        Message {
+            role: "system".into(),
+            content: content.into(),
+        }
+    }
+
+    pub fn user(content: impl Into<String>) -> Message {
+        Message {
+            role: "user".into(),
+            content: content.into(),
+        }
+    }
+}
+
+/// A chat request. Every field is part of the request key: the endpoint's identity (its
+/// base URL, never its key), the model, the rendered messages, the sampling parameters,
+/// the sample index and the seed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ChatRequest {
+    pub endpoint: String,
+    pub model: String,
+    pub messages: Vec<Message>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub temperature: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub top_p: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub top_k: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_tokens: Option<i64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stop: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<i64>,
+    /// Top log-probabilities per generated token, when asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logprobs: Option<i64>,
+    /// A JSON schema the answer must follow (`response_format`), for reviewers and judges.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_format: Option<Json>,
+    /// Which sample of the same prompt this is: 0, 1, ... Two samples are two requests.
+    pub sample: u64,
+}
+
+impl ChatRequest {
+    /// The request key: the hash of everything above.
+    pub fn key(&self) -> String {
+        hash_json(&serde_json::to_value(self).unwrap_or(Json::Null))
+    }
+
+    /// A rough token count of the prompt (4 characters a token), for estimates and
+    /// budget checks before the real usage is known.
+    pub fn estimated_prompt_tokens(&self) -> u64 {
+        let chars: usize = self.messages.iter().map(|m| m.content.len() + 4).sum();
+        (chars as u64).div_ceil(4)
+    }
+}
+
+/// Tokens used by one request.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Usage {
+    pub prompt_tokens: u64,
+    pub completion_tokens: u64,
+}
+
+/// A chat answer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ChatResponse {
+    pub text: String,
+    /// `stop`, `length`, ...
+    pub finish_reason: String,
+    pub usage: Usage,
+    /// Per generated token: token, logprob, top alternatives (when asked for).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logprobs: Option<Json>,
+}

@@ -1,0 +1,225 @@
+//! Setting up a run or a plan: open the state dir, digest the files sources read, load
+//! resample rounds, compute stage keys, and build every op, reporting every op that cannot
+//! run before anything is spent.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use dtac_grammar::ast::Span;
+use dtac_interpreter::resolve::Recipe;
+use dtac_interpreter::source::FileId;
+
+use crate::keys::{stage_keys, StageKey};
+use crate::op::{BuildError, Exporter, Implementations, StageImpl};
+use crate::store::{read, StateLock, Store, StoreError};
+
+/// What the user asked for on the command line.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    pub state_dir: PathBuf,
+    /// Ignore stored stage outputs and responses.
+    pub fresh: bool,
+    /// Stages to resample.
+    pub reruns: Vec<String>,
+    /// No network: a response missing from the store is an error.
+    pub offline: bool,
+    pub budget: Option<f64>,
+}
+
+/// A problem found while setting up, with where it is in the recipe when known.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Problem {
+    pub message: String,
+    pub help: String,
+    pub at: Option<(FileId, Span)>,
+}
+
+impl Problem {
+    fn store(e: StoreError) -> Problem {
+        Problem {
+            help: e.help(),
+            message: e.to_string(),
+            at: None,
+        }
+    }
+}
+
+/// A recipe ready to run or plan.
+#[derive(Debug)]
+pub struct Prepared {
+    pub recipe: Arc<Recipe>,
+    pub recipe_id: String,
+    pub store: Store,
+    pub keys: BTreeMap<String, StageKey>,
+    pub rounds: HashMap<String, u64>,
+    pub impls: BTreeMap<String, StageImpl>,
+    pub exporters: Vec<Arc<dyn Exporter>>,
+    /// Content digests of every file a source reads, by path.
+    pub digests: BTreeMap<String, String>,
+    /// Held while the run lasts.
+    pub lock: Option<StateLock>,
+}
+
+/// Prepares `recipe`. `lock` takes the state dir for a run (a plan only reads).
+pub async fn prepare(
+    recipe: Recipe,
+    impls: &dyn Implementations,
+    options: &Options,
+    lock: bool,
+) -> Result<Prepared, Vec<Problem>> {
+    let state_lock = if lock {
+        Some(StateLock::acquire(&options.state_dir).map_err(|e| vec![Problem::store(e)])?)
+    } else {
+        None
+    };
+    let store = Store::open(&options.state_dir).map_err(|e| vec![Problem::store(e)])?;
+    let recipe_id = std::fs::canonicalize(&recipe.path)
+        .unwrap_or_else(|_| recipe.path.clone())
+        .to_string_lossy()
+        .into_owned();
+
+    let mut problems = Vec::new();
+    let mut built = BTreeMap::new();
+    for node in &recipe.nodes {
+        match impls.build(node) {
+            Ok(imp) => {
+                built.insert(node.name.clone(), imp);
+            }
+            Err(e) => problems.push(build_problem(e, &node.name, Some((node.file, node.span)))),
+        }
+    }
+    let mut exporters = Vec::new();
+    for export in &recipe.exports {
+        match impls.exporter(export) {
+            Ok(x) => exporters.push(x),
+            Err(e) => problems.push(build_problem(
+                e,
+                &format!("export of `{}`", export.stage),
+                Some((export.file, export.span)),
+            )),
+        }
+    }
+
+    let mut digests = BTreeMap::new();
+    for node in &recipe.nodes {
+        if let Some(StageImpl::Source(source)) = built.get(&node.name) {
+            for file in source.files() {
+                match digest(&store, &file) {
+                    Ok(d) => {
+                        digests.insert(file.to_string_lossy().into_owned(), d);
+                    }
+                    Err(e) => problems.push(Problem {
+                        message: format!(
+                            "dataset `{}`: cannot read `{}`: {e}",
+                            node.name,
+                            file.display()
+                        ),
+                        help: "check the path; it is relative to the recipe file".into(),
+                        at: Some((node.file, node.span)),
+                    }),
+                }
+            }
+        }
+    }
+
+    let mut rounds = HashMap::new();
+    for node in &recipe.nodes {
+        let round = store
+            .with_reader(|c| read::sample_offset(c, &node.name))
+            .map_err(|e| vec![Problem::store(e)])?;
+        if round > 0 {
+            rounds.insert(node.name.clone(), round);
+        }
+    }
+    for stage in &options.reruns {
+        if !recipe.nodes.iter().any(|n| &n.name == stage) {
+            let names: Vec<&str> = recipe.nodes.iter().map(|n| n.name.as_str()).collect();
+            let help = match dtac_interpreter::suggest::did_you_mean(stage, names.iter().copied()) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None => format!("the stages are: {}", names.join(", ")),
+            };
+            problems.push(Problem {
+                message: format!("`--rerun {stage}`: the recipe has no stage `{stage}`"),
+                help,
+                at: None,
+            });
+            continue;
+        }
+        let next = rounds.get(stage).copied().unwrap_or(0) + 1;
+        if lock {
+            store
+                .writer()
+                .set_sample_offset(stage, next)
+                .await
+                .map_err(|e| vec![Problem::store(e)])?;
+        }
+        rounds.insert(stage.clone(), next);
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let digest_map: HashMap<String, String> =
+        digests.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    let keys = stage_keys(&recipe, impls, &digest_map, &rounds);
+    Ok(Prepared {
+        recipe: Arc::new(recipe),
+        recipe_id,
+        store,
+        keys,
+        rounds,
+        impls: built,
+        exporters,
+        digests,
+        lock: state_lock,
+    })
+}
+
+fn build_problem(e: BuildError, what: &str, at: Option<(FileId, Span)>) -> Problem {
+    match e {
+        BuildError::NotImplemented { op, issue } => Problem {
+            message: format!("{what}: op `{op}` is declared but cannot run yet"),
+            help: format!(
+                "`dtac check` accepts it so recipes can be written now; its implementation \
+                 arrives with {issue}"
+            ),
+            at,
+        },
+        BuildError::Invalid { message, help } => Problem {
+            message: format!("{what}: {message}"),
+            help,
+            at,
+        },
+    }
+}
+
+/// A file's SHA-256, reusing the stored digest while its size and mtime are unchanged.
+fn digest(store: &Store, path: &Path) -> std::io::Result<String> {
+    let meta = std::fs::metadata(path)?;
+    if meta.is_dir() {
+        return Err(std::io::Error::other("it is a directory"));
+    }
+    let mtime_ns = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos() as i64);
+    let key = path.to_string_lossy();
+    if let Ok(Some(d)) = store.with_reader(|c| read::digest(c, &key, meta.len(), mtime_ns)) {
+        return Ok(d);
+    }
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = <sha2::Sha256 as sha2::Digest>::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        sha2::Digest::update(&mut hasher, &buf[..n]);
+    }
+    let d = crate::hash::hex(&sha2::Digest::finalize(hasher));
+    let _ = store.writer().digest(&key, meta.len(), mtime_ns, &d);
+    Ok(d)
+}
