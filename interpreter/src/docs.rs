@@ -170,7 +170,7 @@ pub fn markdown_all(registry: &Registry) -> String {
             continue;
         }
         let _ = writeln!(out, "## {title}\n");
-        if kind == SignatureKind::Transform {
+        if matches!(kind, SignatureKind::Transform | SignatureKind::Source) {
             out.push_str(&stage_settings_table());
         }
         for sig in sigs {
@@ -183,7 +183,7 @@ pub fn markdown_all(registry: &Registry) -> String {
 /// The settings every stage op accepts besides its own.
 fn stage_settings_table() -> String {
     let mut out = String::from(
-        "Every stage also accepts these settings, which the executor reads; they change how a \
+        "Every stage and dataset also accepts these settings, which the executor reads; they change how a \
          stage runs, not what it produces, so they are left out of cache keys.\n\n\
          | setting | type | default | description |\n|---|---|---|---|\n",
     );

@@ -371,14 +371,14 @@ impl Signature {
     /// ([`STAGE_SETTINGS`]).
     pub fn all_settings(&self) -> impl Iterator<Item = &'static FieldSpec> {
         let common: &'static [FieldSpec] = match self.kind {
-            SignatureKind::Transform => STAGE_SETTINGS,
+            SignatureKind::Transform | SignatureKind::Source => STAGE_SETTINGS,
             _ => &[],
         };
         self.settings.iter().chain(common)
     }
 }
 
-/// Settings every stage accepts, whatever its op: the executor reads them.
+/// Settings every stage and dataset accepts, whatever its op: the executor reads them.
 pub const STAGE_SETTINGS: &[FieldSpec] = &[
     FieldSpec::optional(
         "on_error",

@@ -33,9 +33,15 @@ struct Line {
 #[derive(Debug, thiserror::Error)]
 pub enum CacheFileError {
     #[error("cannot read `{path}`: {source}")]
-    Read { path: String, source: std::io::Error },
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("cannot write `{path}`: {source}")]
-    Write { path: String, source: std::io::Error },
+    Write {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("`{path}` line {line}: {message}")]
     Line {
         path: String,

@@ -41,7 +41,10 @@ mod tests {
         let mut a = serde_json::Map::new();
         a.insert("b".into(), json!(1));
         a.insert("a".into(), json!(2));
-        assert_eq!(hash_json(&Json::Object(a)), hash_json(&json!({"a": 2, "b": 1})));
+        assert_eq!(
+            hash_json(&Json::Object(a)),
+            hash_json(&json!({"a": 2, "b": 1}))
+        );
         assert_ne!(hash_json(&json!({"a": 1})), hash_json(&json!({"a": 2})));
         assert_eq!(
             hash_bytes(b"abc"),

@@ -8,6 +8,7 @@
 //! of the stages that use it and of everything downstream.
 
 use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
 
 use dtac_interpreter::resolve::{Node, Recipe, Value};
 use serde_json::{json, Map, Value as Json};
@@ -31,8 +32,9 @@ pub fn stage_keys(
     rounds: &HashMap<String, u64>,
 ) -> BTreeMap<String, StageKey> {
     let mut keys: BTreeMap<String, StageKey> = BTreeMap::new();
+    let dir = recipe.path.parent().unwrap_or(Path::new(""));
     for node in &recipe.nodes {
-        let definition = definition(node, impls, digests, rounds, &keys);
+        let definition = definition(node, impls, digests, rounds, &keys, dir);
         let key = hash_json(&definition);
         keys.insert(node.name.clone(), StageKey { key, definition });
     }
@@ -45,16 +47,22 @@ fn definition(
     digests: &HashMap<String, String>,
     rounds: &HashMap<String, u64>,
     keys: &BTreeMap<String, StageKey>,
+    dir: &Path,
 ) -> Json {
     let upstream_key = |name: &str| keys.get(name).map_or("", |k| k.key.as_str()).to_string();
     let mut inputs = Vec::new();
     let mut files = Map::new();
     for input in &node.inputs {
         if let Value::Str(path) = input {
-            files.insert(
-                path.clone(),
-                json!(digests.get(path).cloned().unwrap_or_default()),
-            );
+            // A file counts by its content: moving the project, or the data with it,
+            // keeps the cache. The path relative to the recipe names it in plans.
+            let digest = digests.get(path).cloned().unwrap_or_default();
+            let shown = Path::new(path)
+                .strip_prefix(dir)
+                .map_or_else(|_| path.clone(), |p| p.to_string_lossy().into_owned());
+            files.insert(shown, json!(digest));
+            inputs.push(json!({ "file": digest }));
+            continue;
         }
         inputs.push(with_keys(input.identity(), &upstream_key));
     }
@@ -113,7 +121,11 @@ pub fn what_changed(old: &Json, new: &Json) -> String {
     if old.get("version") != new.get("version") {
         reasons.push("the op's implementation was updated".to_string());
     }
-    for (section, word) in [("settings", "setting"), ("files", "file"), ("upstream", "input")] {
+    for (section, word) in [
+        ("settings", "setting"),
+        ("files", "file"),
+        ("upstream", "input"),
+    ] {
         let empty = Map::new();
         let a = old.get(section).and_then(Json::as_object).unwrap_or(&empty);
         let b = new.get(section).and_then(Json::as_object).unwrap_or(&empty);

@@ -18,10 +18,7 @@ pub const LOCK_FILE: &str = "dtac.lock";
 
 /// Where the lockfile of `recipe` lives.
 pub fn lock_path(recipe: &Path) -> PathBuf {
-    recipe
-        .parent()
-        .unwrap_or(Path::new("."))
-        .join(LOCK_FILE)
+    recipe.parent().unwrap_or(Path::new(".")).join(LOCK_FILE)
 }
 
 /// The lockfile's content for a prepared recipe, as pretty JSON with sorted keys.
@@ -136,8 +133,14 @@ mod tests {
 
     #[test]
     fn credentials_are_stripped() {
-        assert_eq!(strip_credentials("https://u:p@h.com/v1"), "https://h.com/v1");
-        assert_eq!(strip_credentials("http://127.0.0.1:8/v1"), "http://127.0.0.1:8/v1");
+        assert_eq!(
+            strip_credentials("https://u:p@h.com/v1"),
+            "https://h.com/v1"
+        );
+        assert_eq!(
+            strip_credentials("http://127.0.0.1:8/v1"),
+            "http://127.0.0.1:8/v1"
+        );
         assert_eq!(strip_credentials("https://u@x/a@b"), "https://x/a@b");
     }
 }

@@ -83,12 +83,18 @@ impl StageCtx {
     }
 
     pub fn drops(&self) -> BTreeMap<String, u64> {
-        self.dropped.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.dropped
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     pub fn side(&self, name: &str) -> Result<&Arc<SideInput>, OpError> {
         self.side.get(name).ok_or_else(|| OpError::Fatal {
-            message: format!("internal error: input `{name}` of stage `{}` was not read", self.name),
+            message: format!(
+                "internal error: input `{name}` of stage `{}` was not read",
+                self.name
+            ),
             help: "please report this".into(),
         })
     }
@@ -120,10 +126,7 @@ impl SideInput {
 pub trait SourceOp: Send + Sync + Debug {
     /// Calls `emit` for each record in order (a per-record problem is an `Err` with a
     /// message naming the file and line); stops early when `emit` returns `false`.
-    fn read(
-        &self,
-        emit: &mut dyn FnMut(Result<Fields, String>) -> bool,
-    ) -> Result<(), OpError>;
+    fn read(&self, emit: &mut dyn FnMut(Result<Fields, String>) -> bool) -> Result<(), OpError>;
 
     /// The files read, whose digests go into the cache key and the lockfile.
     fn files(&self) -> Vec<PathBuf>;

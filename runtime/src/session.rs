@@ -160,8 +160,10 @@ pub async fn prepare(
     if !problems.is_empty() {
         return Err(problems);
     }
-    let digest_map: HashMap<String, String> =
-        digests.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    let digest_map: HashMap<String, String> = digests
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
     let keys = stage_keys(&recipe, impls, &digest_map, &rounds);
     Ok(Prepared {
         recipe: Arc::new(recipe),

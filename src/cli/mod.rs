@@ -1,10 +1,14 @@
 //! The command line: argument parsing and dispatch to one module per subcommand.
 
+mod cache;
 mod check;
 mod emit;
 mod fmt;
 mod graph;
+mod observe;
 mod ops;
+mod problems;
+mod run;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -32,6 +36,104 @@ enum Command {
     Graph(GraphArgs),
     /// List the built-in ops, objectives, export formats and block settings, or show one.
     Ops(OpsArgs),
+    /// Run a recipe: every stage whose inputs are ready, answers stored as they arrive.
+    Run(RunArgs),
+    /// Show what `dtac run` would do (same as `dtac run --dry-run`): exit 0 when nothing
+    /// would run, 2 when work is pending.
+    Plan(RunArgs),
+    /// Export or import the response cache, to reproduce a run on another machine.
+    Cache(CacheArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct RunArgs {
+    /// The recipe to run.
+    file: PathBuf,
+    #[command(flatten)]
+    recipe: RecipeArgs,
+    /// Where the run store, report and caches live (default: `.dtac/` beside the recipe).
+    #[arg(long, value_name = "DIR")]
+    state_dir: Option<PathBuf>,
+    /// Print the plan and exit: 0 when nothing would run, 2 when work is pending.
+    #[arg(long)]
+    dry_run: bool,
+    /// Ignore stored stage outputs and answers: run and ask everything again.
+    #[arg(long)]
+    fresh: bool,
+    /// Resample this stage with new sample indices (repeatable); later stages follow.
+    #[arg(long, value_name = "STAGE")]
+    rerun: Vec<String>,
+    /// Never contact an endpoint: every answer must be in the store (see `dtac cache import`).
+    #[arg(long)]
+    offline: bool,
+    /// Stop before spending more than this many dollars (counting actual usage).
+    #[arg(long, value_name = "USD")]
+    budget_usd: Option<f64>,
+    /// Fail, showing the difference, when the recipe's resolved inputs differ from dtac.lock.
+    #[arg(long)]
+    locked: bool,
+    /// Progress and results as human text (default) or JSON lines on stdout.
+    #[arg(long, value_enum, default_value_t = LogFormat::Human)]
+    log_format: LogFormat,
+}
+
+impl RunArgs {
+    /// Arguments for commands that only need a recipe resolved (`cache export`).
+    fn for_recipe(file: &std::path::Path, state_dir: Option<PathBuf>) -> RunArgs {
+        RunArgs {
+            file: file.to_path_buf(),
+            recipe: RecipeArgs { set: Vec::new() },
+            state_dir,
+            dry_run: false,
+            fresh: false,
+            rerun: Vec::new(),
+            offline: false,
+            budget_usd: None,
+            locked: false,
+            log_format: LogFormat::Human,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum LogFormat {
+    Human,
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
+struct CacheArgs {
+    #[command(subcommand)]
+    command: CacheCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum CacheCommand {
+    /// Write every request and response the recipe's stages used to FILE (JSONL; zstd when
+    /// FILE ends in `.zst`).
+    Export(CacheExportArgs),
+    /// Load a file written by `dtac cache export` into a state dir.
+    Import(CacheImportArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct CacheExportArgs {
+    file: PathBuf,
+    #[arg(short, long, value_name = "FILE")]
+    output: PathBuf,
+    #[arg(long, value_name = "DIR")]
+    state_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+struct CacheImportArgs {
+    file: PathBuf,
+    /// The recipe whose state dir (`.dtac/` beside it) receives the answers.
+    #[arg(long, value_name = "RECIPE")]
+    recipe: Option<PathBuf>,
+    /// The state dir to load into (default: `./.dtac`, or the recipe's).
+    #[arg(long, value_name = "DIR")]
+    state_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -113,5 +215,8 @@ pub fn main() -> ExitCode {
         Command::Fmt(args) => fmt::run(&args),
         Command::Graph(args) => graph::run(&args),
         Command::Ops(args) => ops::run(&args),
+        Command::Run(args) => run::run(&args, args.dry_run),
+        Command::Plan(args) => run::run(&args, true),
+        Command::Cache(args) => cache::run(&args),
     }
 }

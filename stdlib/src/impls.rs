@@ -28,8 +28,9 @@ impl Implementations for Stdlib {
             "generate" => ops::generate::build(node),
             "map" => ops::map::build(node),
             "csv" | "parquet" | "verify" | "consensus" | "peer_review" | "decontaminate"
-            | "dedup" | "style_probe" | "rewrite" | "judge" | "vote" | "filter"
-            | "token_shift" => not_yet(op, STDLIB_ISSUE),
+            | "dedup" | "style_probe" | "rewrite" | "judge" | "vote" | "filter" | "token_shift" => {
+                not_yet(op, STDLIB_ISSUE)
+            }
             "informativeness" | "perplexity" | "score" => not_yet(op, NUMERIC_ISSUE),
             _ => not_yet(op, TRAINING_ISSUE),
         }

@@ -19,6 +19,7 @@ pub mod impls;
 pub mod objectives;
 pub mod ops;
 mod prompts;
+pub mod providers;
 mod settings;
 pub mod sources;
 
@@ -51,4 +52,9 @@ pub fn registry() -> Registry {
 /// The runtime implementations of the builtins.
 pub fn implementations() -> std::sync::Arc<dyn dtac_runtime::op::Implementations> {
     std::sync::Arc::new(impls::Stdlib)
+}
+
+/// The provider for `teacher` blocks: any OpenAI-compatible endpoint.
+pub fn provider_factory() -> std::sync::Arc<dyn dtac_runtime::llm::ProviderFactory> {
+    std::sync::Arc::new(providers::OpenAiFactory::new())
 }

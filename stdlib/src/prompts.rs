@@ -13,10 +13,11 @@ pub fn builtin(text: &str) -> Result<Arc<PromptText>, BuildError> {
         kind: Trivia(StrKind::Block),
         map: Trivia(Default::default()),
     };
-    let template = dtac_grammar::template::parse_template(&lit).map_err(|_| BuildError::Invalid {
-        message: "a built-in prompt does not parse".into(),
-        help: "this is a bug in dtac: please report it".into(),
-    })?;
+    let template =
+        dtac_grammar::template::parse_template(&lit).map_err(|_| BuildError::Invalid {
+            message: "a built-in prompt does not parse".into(),
+            help: "this is a bug in dtac: please report it".into(),
+        })?;
     Ok(Arc::new(PromptText {
         name: Some("default".into()),
         segments: template.segments,

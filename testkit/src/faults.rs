@@ -133,7 +133,7 @@ impl Trigger {
             Trigger::Always => true,
             Trigger::FirstAttempts(n) => attempt <= n,
             Trigger::Attempt(n) => attempt == n,
-            Trigger::EveryNth(k) => k > 0 && seen % k == 0,
+            Trigger::EveryNth(k) => k > 0 && seen.is_multiple_of(k),
             Trigger::Probability(p) => draw() < p,
         }
     }

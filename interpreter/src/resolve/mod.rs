@@ -356,12 +356,7 @@ impl<'a> Resolver<'a> {
             ExprKind::Schema(fields, _) => Value::Schema(
                 fields
                     .iter()
-                    .map(|f| {
-                        (
-                            f.name.node.clone(),
-                            crate::check::schema_type_text(&f.ty),
-                        )
-                    })
+                    .map(|f| (f.name.node.clone(), crate::check::schema_type_text(&f.ty)))
                     .collect(),
             ),
             ExprKind::Env { var, default } => {
@@ -482,7 +477,10 @@ fn builtin_objective(name: &str) -> Value {
 /// A non-secret env var's text as the setting's type (`rpm = env("RPM")`).
 fn typed_env(text: &str, ty: &Type) -> Value {
     match ty {
-        Type::Int => text.trim().parse().map_or(Value::Str(text.into()), Value::Int),
+        Type::Int => text
+            .trim()
+            .parse()
+            .map_or(Value::Str(text.into()), Value::Int),
         Type::Float => text
             .trim()
             .parse()

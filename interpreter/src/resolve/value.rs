@@ -30,7 +30,10 @@ pub enum Value {
     /// A dataset or stage, by name.
     Records(String),
     /// One field of a dataset or stage's records.
-    Field { records: String, field: String },
+    Field {
+        records: String,
+        field: String,
+    },
     /// A schema literal: field names and their types as written.
     Schema(Vec<(String, String)>),
 }
@@ -80,7 +83,11 @@ impl PromptText {
     /// Fills the placeholders from `fields` (a record's fields) and then `extra` (values the
     /// op provides, such as `{{candidate}}`). A placeholder with no value is an error naming
     /// it. Strings are inserted as they are; other JSON values in their JSON form.
-    pub fn render(&self, fields: &Map<String, Json>, extra: &[(&str, &str)]) -> Result<String, String> {
+    pub fn render(
+        &self,
+        fields: &Map<String, Json>,
+        extra: &[(&str, &str)],
+    ) -> Result<String, String> {
         let mut out = String::new();
         for seg in &self.segments {
             match seg {

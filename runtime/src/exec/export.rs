@@ -9,7 +9,9 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use super::{Failure, Run};
+use dtac_interpreter::resolve::{ExportNode, Value};
+
+use super::{Failure, Run, StageSummary};
 use crate::op::Exporter;
 use crate::record::Record;
 use crate::store::read;
@@ -26,6 +28,7 @@ pub struct ExportResult {
 pub(super) async fn write_all(
     run: &Arc<Run>,
     exporters: &[Arc<dyn Exporter>],
+    stages: &[StageSummary],
 ) -> Result<Vec<ExportResult>, Failure> {
     let mut results = Vec::new();
     for (export, exporter) in run.recipe.exports.iter().zip(exporters) {
@@ -45,6 +48,21 @@ pub(super) async fn write_all(
         .and_then(|r| r);
         match written {
             Ok(examples) => {
+                if export.settings.get("card") == Some(&Value::Bool(true)) {
+                    let card = card(run, export, examples, stages);
+                    let path = card_path(&export.path);
+                    let written = write_atomically(&path, |out| {
+                        out.write_all(card.as_bytes())?;
+                        Ok(0)
+                    });
+                    if let Err(e) = written {
+                        return Err(Failure {
+                            stage: export.stage.clone(),
+                            message: format!("cannot write `{}`: {e}", path.display()),
+                            help: "check that the directory is writable".into(),
+                        });
+                    }
+                }
                 run.observer.note(&format!(
                     "wrote {examples} examples to {}",
                     export.path.display()
@@ -66,6 +84,91 @@ pub(super) async fn write_all(
         }
     }
     Ok(results)
+}
+
+/// `out/data.jsonl` → `out/data.jsonl.md`.
+fn card_path(path: &Path) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(".md");
+    path.with_file_name(name)
+}
+
+/// The dataset card: what the file holds and which stages and teachers made it.
+fn card(run: &Run, export: &ExportNode, examples: u64, stages: &[StageSummary]) -> String {
+    let mut lineage = Vec::new();
+    let mut todo = vec![export.stage.clone()];
+    while let Some(name) = todo.pop() {
+        if lineage.contains(&name) {
+            continue;
+        }
+        if let Some(node) = run.recipe.nodes.iter().find(|n| n.name == name) {
+            todo.extend(node.upstream.iter().cloned());
+        }
+        lineage.push(name);
+    }
+    let mut teachers = std::collections::BTreeSet::new();
+    for node in run
+        .recipe
+        .nodes
+        .iter()
+        .filter(|n| lineage.contains(&n.name))
+    {
+        for value in node.settings.values() {
+            collect_models(value, &mut teachers);
+        }
+    }
+    let file = export
+        .path
+        .file_name()
+        .unwrap_or_default()
+        .to_string_lossy();
+    let mut out = format!(
+        "# {file}\n\n{examples} examples, format `{}`, from stage `{}` of `{}` (dtac {}).\n\n",
+        export.format.name,
+        export.stage,
+        run.recipe
+            .path
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy(),
+        env!("CARGO_PKG_VERSION"),
+    );
+    out.push_str(&format!(
+        "Stage key: `{}`\n\n## Stages\n\n| stage | op | in | out | dropped | errors |\n|---|---|---|---|---|---|\n",
+        run.keys[&export.stage].key
+    ));
+    for s in stages.iter().filter(|s| lineage.contains(&s.name)) {
+        out.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} |\n",
+            s.name,
+            s.op,
+            s.records_in,
+            s.records_out,
+            s.dropped.values().sum::<u64>(),
+            s.errors
+        ));
+    }
+    if !teachers.is_empty() {
+        out.push_str("\n## Teachers\n\n");
+        for (name, model) in &teachers {
+            out.push_str(&format!("- `{name}`: {model}\n"));
+        }
+    }
+    out
+}
+
+fn collect_models(value: &Value, out: &mut std::collections::BTreeSet<(String, String)>) {
+    match value {
+        Value::Model(m) => {
+            out.insert((
+                m.name.clone(),
+                m.str("model").or(m.str("path")).unwrap_or("").to_string(),
+            ));
+        }
+        Value::List(items) => items.iter().for_each(|v| collect_models(v, out)),
+        Value::Record(fields) => fields.values().for_each(|v| collect_models(v, out)),
+        _ => {}
+    }
 }
 
 /// Writes through `f` into `PATH.tmp`, then renames it to `path`.

@@ -51,7 +51,10 @@ pub enum Outcome {
     Failed(Failure),
     /// SIGINT or SIGTERM: what arrived is stored; `dtac run` again resumes.
     Interrupted,
-    Budget { spent: f64, budget: f64 },
+    Budget {
+        spent: f64,
+        budget: f64,
+    },
 }
 
 #[derive(Debug)]
@@ -178,18 +181,27 @@ pub async fn execute(
                 .filter_map(|u| Some((u.clone(), done_rx.get(u)?.clone())))
                 .collect(),
         };
-        tasks.push(tokio::spawn(stage::run_stage(run.clone(), index, imp, wiring)));
+        tasks.push(tokio::spawn(stage::run_stage(
+            run.clone(),
+            index,
+            imp,
+            wiring,
+        )));
     }
     let mut stages = Vec::new();
     for task in tasks {
         match task.await {
             Ok(summary) => stages.push(summary),
-            Err(e) => run.fail("", &format!("a stage task failed: {e}"), "please report this"),
+            Err(e) => run.fail(
+                "",
+                &format!("a stage task failed: {e}"),
+                "please report this",
+            ),
         }
     }
     let outcome = outcome(&run);
     let exports = if outcome == Outcome::Completed {
-        match export::write_all(&run, &exporters).await {
+        match export::write_all(&run, &exporters, &stages).await {
             Ok(results) => results,
             Err(f) => {
                 return RunResult {
@@ -212,7 +224,12 @@ pub async fn execute(
 }
 
 fn outcome(run: &Run) -> Outcome {
-    if let Some(f) = run.failure.lock().unwrap_or_else(|e| e.into_inner()).clone() {
+    if let Some(f) = run
+        .failure
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone()
+    {
         return Outcome::Failed(f);
     }
     match run.stop.reason() {
@@ -227,7 +244,11 @@ fn outcome(run: &Run) -> Outcome {
         }
         _ => {}
     }
-    let rates = run.error_rates.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let rates = run
+        .error_rates
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
     if rates.is_empty() {
         Outcome::Completed
     } else {

@@ -125,7 +125,12 @@ pub(super) async fn run_stage(
         }
     }
     if let Some(name) = unfinished {
-        return skip(&run, &w, summary, &format!("its input `{name}` did not finish"));
+        return skip(
+            &run,
+            &w,
+            summary,
+            &format!("its input `{name}` did not finish"),
+        );
     }
     let mut side = BTreeMap::new();
     for name in w.upstream.keys() {
@@ -151,7 +156,13 @@ pub(super) async fn run_stage(
     };
     let _ = go_tx.send(());
 
-    let mut emitter = Emitter::new(&node.name, &key, run.store.clone(), w.outs.clone(), node.sig);
+    let mut emitter = Emitter::new(
+        &node.name,
+        &key,
+        run.store.clone(),
+        w.outs.clone(),
+        node.sig,
+    );
     w.outs.clear();
     let tally = Mutex::new(Tally::default());
     let policy = Policy::of(node);
@@ -170,6 +181,7 @@ pub(super) async fn run_stage(
             let mut inflight = FuturesOrdered::new();
             let mut input_open = true;
             let mut complete = true;
+            let mut done = 0u64;
             loop {
                 if !input_open && inflight.is_empty() {
                     break;
@@ -200,14 +212,33 @@ pub(super) async fn run_stage(
                             Handled::Stop => { complete = false; break; }
                         }
                         run.observer.records_done(&node.name, 1);
+                        done += 1;
+                        if done.is_multiple_of(16) {
+                            let (tokens, cost) = run.gateway.stage_usage(&node.name);
+                            run.observer.usage(&node.name, tokens, cost);
+                        }
                     }
                 }
             }
             complete && !run.stop.is_stopping()
         }
         StageImpl::Group { op, by } => {
-            let upstream_key = main_name.as_ref().map(|n| run.keys[n].key.clone()).unwrap_or_default();
-            run_groups(&run, node, &cx, op.clone(), by, &upstream_key, &mut emitter, &tally, policy).await
+            let upstream_key = main_name
+                .as_ref()
+                .map(|n| run.keys[n].key.clone())
+                .unwrap_or_default();
+            run_groups(
+                &run,
+                node,
+                &cx,
+                op.clone(),
+                by,
+                &upstream_key,
+                &mut emitter,
+                &tally,
+                policy,
+            )
+            .await
         }
     };
     emitter.close();
@@ -256,7 +287,13 @@ pub(super) async fn run_stage(
     let definition = run.keys[&node.name].definition.to_string();
     let _ = writer.definition(&run.recipe_id, &node.name, &key, definition);
     if let Err(e) = writer
-        .finish_stage(&key, &node.name, summary.records_out, summary.errors, stored)
+        .finish_stage(
+            &key,
+            &node.name,
+            summary.records_out,
+            summary.errors,
+            stored,
+        )
         .await
     {
         run.fail(&node.name, &e.to_string(), &e.help());
@@ -314,7 +351,8 @@ fn handle(
         Err(OpError::Record(message)) => {
             t.errors += 1;
             if t.error_samples.len() < ERROR_SAMPLES {
-                t.error_samples.push((record_id.to_string(), message.clone()));
+                t.error_samples
+                    .push((record_id.to_string(), message.clone()));
             }
             let key = &run.keys[&node.name].key;
             let _ = run.store.writer().record_error(key, record_id, &message);
@@ -361,7 +399,7 @@ async fn run_source(
     let mut position = 0u64;
     let mut complete = true;
     while let Some(item) = rx.recv().await {
-        let id = crate::record::record_id(&node.name, &[origin.clone()], position);
+        let id = crate::record::record_id(&node.name, std::slice::from_ref(&origin), position);
         position += 1;
         let result = item.map_err(OpError::Record).map(|fields| {
             let mut r = Record::source(&node.name, &origin, position - 1, fields);
@@ -397,7 +435,11 @@ async fn run_source(
             false
         }
         Err(_) => {
-            run.fail(&node.name, "the reader stopped unexpectedly", "please report this");
+            run.fail(
+                &node.name,
+                "the reader stopped unexpectedly",
+                "please report this",
+            );
             false
         }
     }
@@ -456,7 +498,10 @@ async fn run_groups(
             }
             by_key.entry(k).or_default().push(r);
         }
-        order.into_iter().filter_map(|k| by_key.remove(&k)).collect()
+        order
+            .into_iter()
+            .filter_map(|k| by_key.remove(&k))
+            .collect()
     };
     for group in groups {
         let anchor = group.first().map(|r| r.meta.id.clone()).unwrap_or_default();

@@ -226,6 +226,17 @@ impl Gateway {
         self.usage.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
+    /// Tokens and dollars of one stage so far (every teacher), for progress display.
+    pub fn stage_usage(&self, stage: &str) -> (u64, f64) {
+        let usage = self.usage.lock().unwrap_or_else(|e| e.into_inner());
+        usage
+            .iter()
+            .filter(|((s, _), _)| s == stage)
+            .fold((0, 0.0), |(t, c), (_, u)| {
+                (t + u.prompt_tokens + u.completion_tokens, c + u.cost)
+            })
+    }
+
     pub fn spent(&self) -> f64 {
         self.spend.lock().unwrap_or_else(|e| e.into_inner()).spent
     }

@@ -57,7 +57,13 @@ pub fn price_of(teacher: &ModelDecl) -> (Price, bool) {
         .str("endpoint")
         .is_some_and(|e| e.contains("127.0.0.1") || e.contains("localhost"));
     if local || teacher.str("mode") == Some("replay") {
-        return (Price { input: 0.0, output: 0.0 }, true);
+        return (
+            Price {
+                input: 0.0,
+                output: 0.0,
+            },
+            true,
+        );
     }
     let mut best: Option<&(&str, f64, f64)> = None;
     for entry in DEFAULTS {
@@ -67,6 +73,12 @@ pub fn price_of(teacher: &ModelDecl) -> (Price, bool) {
     }
     match best {
         Some(&(_, input, output)) => (Price { input, output }, true),
-        None => (Price { input: 0.0, output: 0.0 }, false),
+        None => (
+            Price {
+                input: 0.0,
+                output: 0.0,
+            },
+            false,
+        ),
     }
 }

@@ -25,8 +25,10 @@ pub enum ProviderError {
 
 /// Answers chat requests for one teacher. Implementations do their own limits and retries.
 pub trait Provider: Send + Sync + Debug {
-    fn chat<'a>(&'a self, request: &'a ChatRequest)
-        -> BoxFuture<'a, Result<ChatResponse, ProviderError>>;
+    fn chat<'a>(
+        &'a self,
+        request: &'a ChatRequest,
+    ) -> BoxFuture<'a, Result<ChatResponse, ProviderError>>;
 }
 
 /// Builds the provider for a teacher declaration (once per teacher per run). The error

@@ -33,12 +33,7 @@ pub struct Report {
 }
 
 impl Report {
-    pub fn new(
-        recipe: &Path,
-        result: &RunResult,
-        started_at: u64,
-        seconds: f64,
-    ) -> Report {
+    pub fn new(recipe: &Path, result: &RunResult, started_at: u64, seconds: f64) -> Report {
         let (outcome, message) = match &result.outcome {
             Outcome::Completed => ("completed", String::new()),
             Outcome::TooManyErrors(stages) => (
@@ -46,7 +41,11 @@ impl Report {
                 stages
                     .iter()
                     .map(|(s, rate, max)| {
-                        format!("stage `{s}` lost {:.1}% of its records (max {:.1}%)", rate * 100.0, max * 100.0)
+                        format!(
+                            "stage `{s}` lost {:.1}% of its records (max {:.1}%)",
+                            rate * 100.0,
+                            max * 100.0
+                        )
                     })
                     .collect::<Vec<_>>()
                     .join("; "),

@@ -150,7 +150,9 @@ pub fn record_errors(
     let mut stmt = conn.prepare_cached(
         "SELECT record_id, error FROM record_errors WHERE stage_key = ?1 LIMIT ?2",
     )?;
-    let rows = stmt.query_map(params![stage_key, limit as i64], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let rows = stmt.query_map(params![stage_key, limit as i64], |r| {
+        Ok((r.get(0)?, r.get(1)?))
+    })?;
     rows.collect()
 }
 

@@ -111,16 +111,15 @@ impl Writer {
             .map_err(|_| StoreError::WriterGone("the writer thread has exited".into()))
     }
 
-    async fn acked(
-        &self,
-        make: impl FnOnce(Ack) -> Command,
-    ) -> Result<(), StoreError> {
+    async fn acked(&self, make: impl FnOnce(Ack) -> Command) -> Result<(), StoreError> {
         let (ack, done) = oneshot::channel();
         self.send(make(ack))?;
         match done.await {
             Ok(Ok(())) => Ok(()),
             Ok(Err(e)) => Err(StoreError::WriterGone(e)),
-            Err(_) => Err(StoreError::WriterGone("the writer thread has exited".into())),
+            Err(_) => Err(StoreError::WriterGone(
+                "the writer thread has exited".into(),
+            )),
         }
     }
 
@@ -208,7 +207,13 @@ impl Writer {
         })
     }
 
-    pub fn digest(&self, path: &str, size: u64, mtime_ns: i64, digest: &str) -> Result<(), StoreError> {
+    pub fn digest(
+        &self,
+        path: &str,
+        size: u64,
+        mtime_ns: i64,
+        digest: &str,
+    ) -> Result<(), StoreError> {
         self.send(Command::Digest {
             path: path.to_string(),
             size,
@@ -308,9 +313,8 @@ fn apply(conn: &mut Connection, group: &[Command]) -> rusqlite::Result<()> {
                 ])?;
             }
             Command::Outputs { stage_key, rows } => {
-                let mut stmt = tx.prepare_cached(
-                    "INSERT OR REPLACE INTO outputs VALUES (?1, ?2, ?3, ?4)",
-                )?;
+                let mut stmt =
+                    tx.prepare_cached("INSERT OR REPLACE INTO outputs VALUES (?1, ?2, ?3, ?4)")?;
                 for row in rows {
                     stmt.execute(params![stage_key, row.seq as i64, row.gkey, row.data])?;
                 }

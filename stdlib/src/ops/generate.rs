@@ -203,7 +203,10 @@ impl RecordOp for Generate {
         record: Record,
     ) -> BoxFuture<'a, Result<Vec<Record>, OpError>> {
         Box::pin(async move {
-            let user = self.prompt.render(&record.fields, &[]).map_err(OpError::Record)?;
+            let user = self
+                .prompt
+                .render(&record.fields, &[])
+                .map_err(OpError::Record)?;
             let mut jobs = Vec::new();
             for teacher in &self.teachers {
                 for i in 0..self.n {
@@ -213,9 +216,10 @@ impl RecordOp for Generate {
                     jobs.push((teacher.clone(), i, request));
                 }
             }
-            let answers = join_all(jobs.iter().map(|(teacher, _, request)| {
-                cx.chat(&record, teacher, request)
-            }))
+            let answers = join_all(
+                jobs.iter()
+                    .map(|(teacher, _, request)| cx.chat(&record, teacher, request)),
+            )
             .await;
             let id = record.key_of("id");
             let prompt_name = self.prompt.name.clone().unwrap_or_else(|| "inline".into());
@@ -227,7 +231,8 @@ impl RecordOp for Generate {
                     }
                     other => other,
                 })?;
-                let prompt_hash = short(&hash_json(&serde_json::json!(request.messages))).to_string();
+                let prompt_hash =
+                    short(&hash_json(&serde_json::json!(request.messages))).to_string();
                 let mut r = record.derive();
                 r.set("solution", answer.text);
                 r.set("teacher", teacher.name.as_str());

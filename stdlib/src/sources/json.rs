@@ -73,13 +73,13 @@ impl JsonSource {
     fn array(&self) -> Result<Vec<Json>, OpError> {
         let file = super::open(&self.shape.path)?;
         let path = self.shape.path.display();
-        let doc: Json = serde_json::from_reader(std::io::BufReader::new(file)).map_err(|e| {
-            OpError::Fatal {
+        let doc: Json =
+            serde_json::from_reader(std::io::BufReader::new(file)).map_err(|e| OpError::Fatal {
                 message: format!("`{path}` is not valid JSON: {e}"),
-                help: "a `json` source reads one JSON document; use `jsonl` for one object per line"
-                    .into(),
-            }
-        })?;
+                help:
+                    "a `json` source reads one JSON document; use `jsonl` for one object per line"
+                        .into(),
+            })?;
         let found = if self.pointer.is_empty() {
             Some(doc)
         } else {
@@ -104,10 +104,9 @@ impl SourceOp for JsonSource {
         let items = self.array()?;
         let path = self.shape.path.display().to_string();
         let mut records = items.into_iter().enumerate().map(|(i, item)| match item {
-            Json::Object(fields) => {
-                self.shape
-                    .shape(fields, i as u64 + 1, &format!("element {i}"))
-            }
+            Json::Object(fields) => self
+                .shape
+                .shape(fields, i as u64 + 1, &format!("element {i}")),
             _ => Err(format!("{path}, element {i}: not a JSON object")),
         });
         self.shape.select(&mut records, emit);
@@ -119,6 +118,8 @@ impl SourceOp for JsonSource {
     }
 
     fn count(&self) -> Option<u64> {
-        self.array().ok().map(|a| self.shape.estimate(a.len() as u64))
+        self.array()
+            .ok()
+            .map(|a| self.shape.estimate(a.len() as u64))
     }
 }

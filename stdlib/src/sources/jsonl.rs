@@ -60,24 +60,27 @@ impl SourceOp for Jsonl {
         let file = super::open(&self.shape.path)?;
         let path = self.shape.path.display().to_string();
         let mut rows = 0u64;
-        let mut lines = BufReader::new(file).lines().enumerate().filter_map(|(i, line)| {
-            let n = i as u64 + 1;
-            let line = match line {
-                Ok(l) => l,
-                Err(e) => return Some(Err(format!("{path}, line {n}: unreadable ({e})"))),
-            };
-            if line.trim().is_empty() {
-                return None;
-            }
-            rows += 1;
-            Some(match serde_json::from_str::<serde_json::Value>(&line) {
-                Ok(serde_json::Value::Object(fields)) => {
-                    self.shape.shape(fields, rows, &format!("line {n}"))
+        let mut lines = BufReader::new(file)
+            .lines()
+            .enumerate()
+            .filter_map(|(i, line)| {
+                let n = i as u64 + 1;
+                let line = match line {
+                    Ok(l) => l,
+                    Err(e) => return Some(Err(format!("{path}, line {n}: unreadable ({e})"))),
+                };
+                if line.trim().is_empty() {
+                    return None;
                 }
-                Ok(_) => Err(format!("{path}, line {n}: not a JSON object")),
-                Err(e) => Err(format!("{path}, line {n}: invalid JSON ({e})")),
-            })
-        });
+                rows += 1;
+                Some(match serde_json::from_str::<serde_json::Value>(&line) {
+                    Ok(serde_json::Value::Object(fields)) => {
+                        self.shape.shape(fields, rows, &format!("line {n}"))
+                    }
+                    Ok(_) => Err(format!("{path}, line {n}: not a JSON object")),
+                    Err(e) => Err(format!("{path}, line {n}: invalid JSON ({e})")),
+                })
+            });
         self.shape.select(&mut lines, emit);
         Ok(())
     }
