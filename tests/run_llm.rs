@@ -397,3 +397,37 @@ fn collect(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
         }
     }
 }
+
+#[test]
+fn changing_a_prompt_invalidates_exactly_the_stages_that_use_it() {
+    let s = setup(2, 1, Script::new(), "");
+    assert_eq!(s.run(&[]).code, 0);
+    let text = std::fs::read_to_string(&s.recipe).unwrap();
+    s.dir
+        .write("r.dta", &text.replace("Solve:", "Solve carefully:"));
+    let env = s.env();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let plan = dtac_env(&["plan", &s.recipe], &env);
+    assert_eq!(plan.code, 2, "{}", plan.stdout);
+    let line = |stage: &str| {
+        plan.stdout
+            .lines()
+            .find(|l| l.starts_with(stage))
+            .unwrap_or("")
+            .to_string()
+    };
+    assert!(line("train").contains("cached"), "{}", plan.stdout);
+    assert!(line("candidates").contains("run"), "{}", plan.stdout);
+    assert!(
+        plan.stdout.contains("setting `prompt` changed"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        line("candidates").contains(" 2 "),
+        "2 requests: {}",
+        plan.stdout
+    );
+    assert_eq!(s.run(&[]).code, 0);
+    assert_eq!(s.server.total(), 4, "the new prompt's requests only");
+}

@@ -416,16 +416,18 @@ fn scores(out: &mut String, report: &Report) {
     put!(out, "</section>\n");
 }
 
+/// Histogram geometry: the plot spans `LEFT..LEFT + AREA` across and `TOP..BASE` down.
+const HIST_WIDTH: f64 = 260.0;
+const HIST_HEIGHT: f64 = 130.0;
+const LEFT: f64 = 8.0;
+const AREA: f64 = HIST_WIDTH - 2.0 * LEFT;
+const TOP: f64 = 22.0;
+const BASE: f64 = 104.0;
+
 fn histogram(out: &mut String, field: &str, hist: &Histogram) {
-    const WIDTH: f64 = 260.0;
-    const HEIGHT: f64 = 130.0;
-    const LEFT: f64 = 8.0;
-    const AREA: f64 = WIDTH - 2.0 * LEFT;
-    const TOP: f64 = 22.0;
-    const BASE: f64 = 104.0;
     put!(
         out,
-        "<svg class=\"chart\" viewBox=\"0 0 {WIDTH} {HEIGHT}\" role=\"img\" \
+        "<svg class=\"chart\" viewBox=\"0 0 {HIST_WIDTH} {HIST_HEIGHT}\" role=\"img\" \
          aria-label=\"histogram of {}\">\n",
         esc(field)
     );
@@ -433,10 +435,15 @@ fn histogram(out: &mut String, field: &str, hist: &Histogram) {
     let max = finite(hist.max);
     let tallest = hist.bins.iter().copied().max().unwrap_or(0);
     if hist.count == 0 || tallest == 0 {
+        let note = if hist.count == 0 {
+            "no values".to_string()
+        } else {
+            format!("{} values, not binned", hist.count)
+        };
         put!(
             out,
-            "<text class=\"label\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">no values</text>\n",
-            WIDTH / 2.0,
+            "<text class=\"label\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{note}</text>\n",
+            HIST_WIDTH / 2.0,
             (TOP + BASE) / 2.0
         );
     } else {
@@ -447,26 +454,18 @@ fn histogram(out: &mut String, field: &str, hist: &Histogram) {
             number(mean),
             hist.count
         );
-        let n = hist.bins.len() as f64;
-        let slot = AREA / n;
-        let gap = if slot > 3.0 { 1.0 } else { 0.0 };
-        let step = (max - min) / n;
-        for (i, &count) in hist.bins.iter().enumerate() {
-            if count == 0 {
-                continue;
-            }
-            let h = (BASE - TOP) * count as f64 / tallest as f64;
-            let lo = min + step * i as f64;
+        if max <= min {
+            // Every value the same: one bar across the whole width.
             put!(
                 out,
-                "<rect x=\"{:.2}\" y=\"{:.2}\" width=\"{:.2}\" height=\"{h:.2}\" \
-                 class=\"hist\"><title>{} to {}: {count}</title></rect>\n",
-                LEFT + slot * i as f64,
-                BASE - h,
-                slot - gap,
-                number(lo),
-                number(lo + step)
+                "<rect x=\"{LEFT}\" y=\"{TOP}\" width=\"{AREA}\" height=\"{:.2}\" \
+                 class=\"hist\"><title>all {} values are {}</title></rect>\n",
+                BASE - TOP,
+                hist.count,
+                number(min)
             );
+        } else {
+            bins(out, hist, min, max, tallest);
         }
     }
     put!(
@@ -487,6 +486,31 @@ fn histogram(out: &mut String, field: &str, hist: &Histogram) {
         );
     }
     put!(out, "</svg>\n");
+}
+
+/// A histogram's bars, each bin's height relative to the tallest.
+fn bins(out: &mut String, hist: &Histogram, min: f64, max: f64, tallest: u64) {
+    let n = hist.bins.len() as f64;
+    let slot = AREA / n;
+    let gap = if slot > 3.0 { 1.0 } else { 0.0 };
+    let step = (max - min) / n;
+    for (i, &count) in hist.bins.iter().enumerate() {
+        if count == 0 {
+            continue;
+        }
+        let h = (BASE - TOP) * count as f64 / tallest as f64;
+        let lo = min + step * i as f64;
+        put!(
+            out,
+            "<rect x=\"{:.2}\" y=\"{:.2}\" width=\"{:.2}\" height=\"{h:.2}\" \
+             class=\"hist\"><title>{} to {}: {count}</title></rect>\n",
+            LEFT + slot * i as f64,
+            BASE - h,
+            slot - gap,
+            number(lo),
+            number(lo + step)
+        );
+    }
 }
 
 fn exports(out: &mut String, report: &Report) {

@@ -109,7 +109,7 @@ fn table(report: &Report, out: &mut String) -> usize {
             *w = (*w).max(width(cell));
         }
     }
-    widths[1] = widths[1].min(MAX_OP.max(width(COLUMNS[1].0)));
+    widths[1] = widths[1].min(MAX_OP);
     let others: usize = widths[1..].iter().sum::<usize>() + GAP.len() * (COLUMNS.len() - 1);
     let stage_cap = MAX_LINE.saturating_sub(others).max(MIN_STAGE);
     widths[0] = widths[0].min(stage_cap);
@@ -709,14 +709,5 @@ pub(super) mod tests {
         assert_eq!(fit("abcdef", 4), "abc…");
         assert_eq!(fit("abc", 3), "abc");
         assert_eq!(fit("abc", 0), "");
-    }
-}
-#[cfg(test)]
-mod dump_tmp {
-    #[test]
-    fn dump() {
-        let r = super::tests::sample_report();
-        eprintln!("{}", super::render_table(&r));
-        std::fs::write("/tmp/report.html", super::super::render_html(&r)).unwrap();
     }
 }
