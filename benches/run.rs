@@ -16,8 +16,7 @@ use std::time::{Duration, Instant};
 
 use dtac_interpreter::resolve::resolve;
 use dtac_interpreter::{check_path, CheckOptions};
-use dtac_runtime::exec::{execute, Outcome, Run};
-use dtac_runtime::llm::Gateway;
+use dtac_runtime::exec::Outcome;
 use dtac_runtime::progress::Quiet;
 use dtac_runtime::session::{prepare, Options};
 use dtac_runtime::stop::Stop;
@@ -112,27 +111,13 @@ async fn run_dtac(recipe: &Path, state: &Path) -> Duration {
     let prepared = prepare(resolved, impls.as_ref(), &options, true)
         .await
         .expect("prepares");
-    let stop = Stop::new();
-    let gateway = Arc::new(Gateway::new(
-        prepared.store.clone(),
+    let started = prepared.start(
         dtac_stdlib::provider_factory(),
-        false,
-        false,
-        None,
-        stop.clone(),
-    ));
-    let run = Arc::new(Run::new(
-        prepared.recipe.clone(),
-        prepared.recipe_id.clone(),
-        prepared.store.clone(),
-        gateway,
-        prepared.keys.clone(),
-        prepared.rounds.clone(),
-        stop,
+        &options,
         Arc::new(Quiet),
-        false,
-    ));
-    let result = execute(run, prepared.impls, prepared.exporters).await;
+        Stop::new(),
+    );
+    let result = started.execute().await;
     assert_eq!(result.outcome, Outcome::Completed);
     start.elapsed()
 }

@@ -11,7 +11,7 @@ use serde_json::{json, Map, Value as Json};
 use dtac_interpreter::resolve::Value;
 
 use crate::hash::hash_json;
-use crate::llm::Gateway;
+use crate::llm::ProviderFactory;
 use crate::session::Prepared;
 
 pub const LOCK_FILE: &str = "dtac.lock";
@@ -22,7 +22,7 @@ pub fn lock_path(recipe: &Path) -> PathBuf {
 }
 
 /// The lockfile's content for a prepared recipe, as pretty JSON with sorted keys.
-pub fn render(prepared: &Prepared, gateway: &Gateway) -> String {
+pub fn render(prepared: &Prepared, providers: &dyn ProviderFactory) -> String {
     let recipe = &prepared.recipe;
     let dir = recipe.path.parent().unwrap_or(Path::new("."));
     let mut meaning = Map::new();
@@ -51,7 +51,7 @@ pub fn render(prepared: &Prepared, gateway: &Gateway) -> String {
             name.clone(),
             json!({
                 "model": model.str("model").unwrap_or(""),
-                "endpoint": strip_credentials(&gateway.endpoint(model)),
+                "endpoint": strip_credentials(&providers.endpoint(model)),
                 "mode": model.str("mode").unwrap_or("online"),
             }),
         );

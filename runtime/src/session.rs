@@ -11,8 +11,12 @@ use dtac_grammar::ast::Span;
 use dtac_interpreter::resolve::Recipe;
 use dtac_interpreter::source::FileId;
 
+use crate::exec::{execute, Run, RunResult};
 use crate::keys::{stage_keys, StageKey};
+use crate::llm::{Gateway, ProviderFactory};
 use crate::op::{BuildError, Exporter, Implementations, StageImpl};
+use crate::progress::Observer;
+use crate::stop::Stop;
 use crate::store::{read, StateLock, Store, StoreError};
 
 /// What the user asked for on the command line.
@@ -60,6 +64,59 @@ pub struct Prepared {
     pub digests: BTreeMap<String, String>,
     /// Held while the run lasts.
     pub lock: Option<StateLock>,
+}
+
+/// A prepared recipe wired to its providers and observer, ready to execute.
+#[derive(Debug)]
+pub struct Started {
+    pub run: Arc<Run>,
+    impls: BTreeMap<String, StageImpl>,
+    exporters: Vec<Arc<dyn Exporter>>,
+    /// Held until the run ends.
+    _lock: Option<StateLock>,
+}
+
+impl Prepared {
+    /// Builds the gateway (response cache, budget, providers from `factory`) and the run.
+    pub fn start(
+        self,
+        factory: Arc<dyn ProviderFactory>,
+        options: &Options,
+        observer: Arc<dyn Observer>,
+        stop: Stop,
+    ) -> Started {
+        let gateway = Arc::new(Gateway::new(
+            self.store.clone(),
+            factory,
+            options.offline,
+            options.fresh,
+            options.budget,
+            stop.clone(),
+        ));
+        let run = Arc::new(Run::new(
+            self.recipe,
+            self.recipe_id,
+            self.store,
+            gateway,
+            self.keys,
+            self.rounds,
+            stop,
+            observer,
+            options.fresh,
+        ));
+        Started {
+            run,
+            impls: self.impls,
+            exporters: self.exporters,
+            _lock: self.lock,
+        }
+    }
+}
+
+impl Started {
+    pub async fn execute(self) -> RunResult {
+        execute(self.run, self.impls, self.exporters).await
+    }
 }
 
 /// Prepares `recipe`. `lock` takes the state dir for a run (a plan only reads).

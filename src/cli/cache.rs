@@ -24,8 +24,7 @@ pub fn run(args: &CacheArgs) -> ExitCode {
         match &args.command {
             CacheCommand::Export(a) => {
                 let run_args = super::RunArgs::for_recipe(&a.file, a.state_dir.clone());
-                let Some((checked, (recipe, options))) = super::run::check_first_pub(&run_args)
-                else {
+                let Some((checked, (recipe, options))) = super::run::check_first(&run_args) else {
                     return ExitCode::FAILURE;
                 };
                 let impls = dtac_stdlib::implementations();

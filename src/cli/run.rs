@@ -11,8 +11,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use dtac_interpreter::resolve::resolve;
 use dtac_interpreter::{check_path, CheckOptions, Checked};
-use dtac_runtime::exec::{execute, Outcome, Run};
-use dtac_runtime::llm::Gateway;
+use dtac_runtime::exec::Outcome;
 use dtac_runtime::lockfile;
 use dtac_runtime::plan::{plan, Plan};
 use dtac_runtime::progress::Observer;
@@ -59,15 +58,10 @@ pub fn run(args: &RunArgs, dry_run: bool) -> ExitCode {
     })
 }
 
-/// For other commands that need a resolved recipe.
-pub fn check_first_pub(
+/// Checks and resolves the recipe; prints diagnostics. `None` when it cannot run.
+pub(super) fn check_first(
     args: &RunArgs,
 ) -> Option<(Checked, (dtac_interpreter::resolve::Recipe, Options))> {
-    check_first(args)
-}
-
-/// Checks and resolves the recipe; prints diagnostics. `None` when it cannot run.
-fn check_first(args: &RunArgs) -> Option<(Checked, (dtac_interpreter::resolve::Recipe, Options))> {
     let registry = dtac_stdlib::registry();
     let options = CheckOptions {
         overrides: args.recipe.set.clone(),
@@ -113,15 +107,8 @@ pub fn recipe_dir(file: &Path) -> PathBuf {
 
 async fn execute_run(args: &RunArgs, prepared: Prepared, options: Options) -> ExitCode {
     let stop = Stop::new();
-    let gateway = Arc::new(Gateway::new(
-        prepared.store.clone(),
-        dtac_stdlib::provider_factory(),
-        options.offline,
-        options.fresh,
-        options.budget,
-        stop.clone(),
-    ));
-    let lock_text = lockfile::render(&prepared, &gateway);
+    let providers = dtac_stdlib::provider_factory();
+    let lock_text = lockfile::render(&prepared, providers.as_ref());
     let lock_path = lockfile::lock_path(&prepared.recipe.path);
     if args.locked {
         if let Err(code) = compare_lock(&lock_path, &lock_text) {
@@ -139,21 +126,8 @@ async fn execute_run(args: &RunArgs, prepared: Prepared, options: Options) -> Ex
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
     let clock = Instant::now();
-    let run = Arc::new(Run::new(
-        prepared.recipe.clone(),
-        prepared.recipe_id.clone(),
-        prepared.store.clone(),
-        gateway,
-        prepared.keys.clone(),
-        prepared.rounds.clone(),
-        stop,
-        observer,
-        options.fresh,
-    ));
-    let Prepared {
-        impls, exporters, ..
-    } = prepared;
-    let result = execute(run, impls, exporters).await;
+    let started = prepared.start(providers, &options, observer, stop);
+    let result = started.execute().await;
 
     let report = Report::new(
         &args.file,

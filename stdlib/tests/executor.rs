@@ -12,8 +12,7 @@ use std::time::Duration;
 
 use dtac_interpreter::resolve::{resolve, ExportNode, Node, Value};
 use dtac_interpreter::{check_path, CheckOptions};
-use dtac_runtime::exec::{execute, Outcome, Run, RunResult};
-use dtac_runtime::llm::Gateway;
+use dtac_runtime::exec::{Outcome, RunResult};
 use dtac_runtime::op::{
     BuildError, Exporter, GroupOp, Implementations, OpError, RecordOp, StageCtx, StageImpl,
 };
@@ -170,32 +169,15 @@ async fn run(recipe: &std::path::Path) -> RunResult {
         ..Options::default()
     };
     let prepared = prepare(resolved, &TestImpls, &options, true).await.unwrap();
-    let stop = Stop::new();
-    let gateway = Arc::new(Gateway::new(
-        prepared.store.clone(),
+    let started = prepared.start(
         dtac_stdlib::provider_factory(),
-        false,
-        false,
-        None,
-        stop.clone(),
-    ));
-    let run = Arc::new(Run::new(
-        prepared.recipe.clone(),
-        prepared.recipe_id.clone(),
-        prepared.store.clone(),
-        gateway,
-        prepared.keys.clone(),
-        prepared.rounds.clone(),
-        stop,
+        &options,
         Arc::new(Quiet),
-        false,
-    ));
-    tokio::time::timeout(
-        Duration::from_secs(60),
-        execute(run, prepared.impls, prepared.exporters),
-    )
-    .await
-    .expect("the pipeline finishes (no deadlock)")
+        Stop::new(),
+    );
+    tokio::time::timeout(Duration::from_secs(60), started.execute())
+        .await
+        .expect("the pipeline finishes (no deadlock)")
 }
 
 fn temp(name: &str) -> std::path::PathBuf {

@@ -63,10 +63,7 @@ pub(super) async fn write_all(
                         });
                     }
                 }
-                run.observer.note(&format!(
-                    "wrote {examples} examples to {}",
-                    export.path.display()
-                ));
+
                 results.push(ExportResult {
                     stage: export.stage.clone(),
                     path: export.path.clone(),

@@ -4,10 +4,11 @@
 
 use std::fmt::Write;
 
-use super::table::{
+use super::cells::{
     cached_cell, cost_cell, dollars, drop_reasons, dropped_total, duration, finite, fit,
-    requests_cell, tokens_cell, Totals,
+    requests_cell, tokens_cell,
 };
+use super::table::Totals;
 use super::Report;
 use crate::exec::{Histogram, StageSummary};
 
@@ -130,7 +131,7 @@ fn header(out: &mut String, report: &Report, recipe: &str) {
     put!(
         out,
         "<dt>Started</dt><dd>{}</dd>\n",
-        utc_date_time(report.started_at)
+        super::date::utc_date_time(report.started_at)
     );
     put!(
         out,
@@ -557,39 +558,6 @@ fn number(v: f64) -> String {
     }
 }
 
-/// `2023-11-14 22:13:20 UTC` from seconds since the Unix epoch; "unknown" for 0.
-fn utc_date_time(epoch: u64) -> String {
-    if epoch == 0 {
-        return "unknown".to_string();
-    }
-    let (year, month, day) = civil_date(epoch / 86_400);
-    let secs = epoch % 86_400;
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC",
-        secs / 3600,
-        secs % 3600 / 60,
-        secs % 60
-    )
-}
-
-/// The proleptic Gregorian date `days` days after 1970-01-01.
-fn civil_date(days: u64) -> (u64, u64, u64) {
-    // Count from 0000-03-01, so that the leap day ends each 4-year cycle, in eras of
-    // 400 years (146,097 days).
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let day_of_era = z % 146_097;
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    // Months from March: 0 = March … 11 = February.
-    let m = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * m + 2) / 5 + 1;
-    let month = if m < 10 { m + 3 } else { m - 9 };
-    let year = era * 400 + year_of_era + u64::from(month <= 2);
-    (year, month, day)
-}
-
 /// Text for HTML content or a quoted attribute. Control characters other than newline and
 /// tab become spaces, and `://` is written with an entity so that the page never holds a
 /// URL, even inside an error message (it reads the same).
@@ -725,11 +693,6 @@ mod tests {
 
     #[test]
     fn formats_dates_and_numbers() {
-        assert_eq!(utc_date_time(1), "1970-01-01 00:00:01 UTC");
-        assert_eq!(utc_date_time(951_782_400), "2000-02-29 00:00:00 UTC");
-        assert_eq!(utc_date_time(951_868_799), "2000-02-29 23:59:59 UTC");
-        assert_eq!(utc_date_time(1_709_251_199), "2024-02-29 23:59:59 UTC");
-        assert_eq!(utc_date_time(4_102_444_800), "2100-01-01 00:00:00 UTC");
         assert_eq!(number(3.0), "3");
         assert_eq!(number(0.5), "0.5");
         assert_eq!(number(4.95), "4.95");

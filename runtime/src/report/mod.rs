@@ -1,6 +1,8 @@
 //! The run report: `report.json` and a self-contained `report.html` in the state dir, and
 //! the summary table printed at the end of a run.
 
+mod cells;
+mod date;
 mod html;
 mod table;
 
