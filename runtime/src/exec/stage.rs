@@ -457,56 +457,39 @@ async fn run_groups(
     tally: &Mutex<Tally>,
     policy: Policy,
 ) -> bool {
-    // Groups by `id` come from the store's index; other keys group in memory.
-    let groups: Vec<Vec<Record>> = if by == "id" {
-        let keys = match run.store.with_reader(|c| read::groups(c, upstream_key)) {
-            Ok(k) => k,
-            Err(e) => {
-                run.fail(&node.name, &e.to_string(), &e.help());
-                return false;
-            }
-        };
-        let mut groups = Vec::new();
-        for k in keys {
-            match run.store.with_reader(|c| read::group(c, upstream_key, &k)) {
-                Ok(rows) => groups.push(
-                    rows.iter()
-                        .filter_map(|d| serde_json::from_str(d).ok())
-                        .collect(),
-                ),
+    let mut groups = match Groups::open(run, upstream_key, by) {
+        Ok(g) => g,
+        Err(e) => {
+            run.fail(
+                &node.name,
+                &e,
+                "check free disk space and permissions of the state dir",
+            );
+            return false;
+        }
+    };
+    // Groups run `concurrency` at a time and are emitted in order, like records.
+    let mut inflight = FuturesOrdered::new();
+    let mut exhausted = false;
+    loop {
+        while !exhausted && inflight.len() < policy.concurrency && !run.stop.is_stopping() {
+            match groups.next(run, upstream_key) {
+                Ok(Some(group)) => {
+                    let anchor = group.first().map(|r| r.meta.id.clone()).unwrap_or_default();
+                    let n = group.len() as u64;
+                    let op = op.clone();
+                    inflight.push_back(async move { (anchor, n, op.run(cx, group).await) });
+                }
+                Ok(None) => exhausted = true,
                 Err(e) => {
-                    run.fail(&node.name, &e.to_string(), &e.help());
+                    run.fail(&node.name, &e, "check the state dir");
                     return false;
                 }
             }
         }
-        groups
-    } else {
-        let all = match read_all(&run.store, upstream_key) {
-            Ok(a) => a,
-            Err(e) => {
-                run.fail(&node.name, &e, "");
-                return false;
-            }
+        let Some((anchor, n, result)) = inflight.next().await else {
+            break;
         };
-        let mut order: Vec<String> = Vec::new();
-        let mut by_key: std::collections::HashMap<String, Vec<Record>> = Default::default();
-        for r in all {
-            let k = r.key_of(by);
-            if !by_key.contains_key(&k) {
-                order.push(k.clone());
-            }
-            by_key.entry(k).or_default().push(r);
-        }
-        order
-            .into_iter()
-            .filter_map(|k| by_key.remove(&k))
-            .collect()
-    };
-    for group in groups {
-        let anchor = group.first().map(|r| r.meta.id.clone()).unwrap_or_default();
-        let n = group.len() as u64;
-        let result = op.run(cx, group).await;
         {
             let mut t = tally.lock().unwrap_or_else(|e| e.into_inner());
             t.records_in += n.saturating_sub(1);
@@ -523,7 +506,59 @@ async fn run_groups(
         }
         run.observer.records_done(&node.name, n);
     }
-    !run.stop.is_stopping()
+    exhausted && !run.stop.is_stopping()
+}
+
+/// A grouped stage's input, one group at a time. Groups by `id` are read from the
+/// store's index, so only one group is in memory; other keys are grouped in memory.
+enum Groups {
+    Indexed(std::vec::IntoIter<String>),
+    InMemory(std::vec::IntoIter<Vec<Record>>),
+}
+
+impl Groups {
+    fn open(run: &Run, upstream_key: &str, by: &str) -> Result<Groups, String> {
+        if by == "id" {
+            let keys = run
+                .store
+                .with_reader(|c| read::groups(c, upstream_key))
+                .map_err(|e| e.to_string())?;
+            return Ok(Groups::Indexed(keys.into_iter()));
+        }
+        let mut order: Vec<String> = Vec::new();
+        let mut by_key: std::collections::HashMap<String, Vec<Record>> = Default::default();
+        for r in read_all(&run.store, upstream_key)? {
+            let k = r.key_of(by);
+            if !by_key.contains_key(&k) {
+                order.push(k.clone());
+            }
+            by_key.entry(k).or_default().push(r);
+        }
+        let groups: Vec<Vec<Record>> = order
+            .into_iter()
+            .filter_map(|k| by_key.remove(&k))
+            .collect();
+        Ok(Groups::InMemory(groups.into_iter()))
+    }
+
+    fn next(&mut self, run: &Run, upstream_key: &str) -> Result<Option<Vec<Record>>, String> {
+        match self {
+            Groups::InMemory(groups) => Ok(groups.next()),
+            Groups::Indexed(keys) => {
+                let Some(key) = keys.next() else {
+                    return Ok(None);
+                };
+                let rows = run
+                    .store
+                    .with_reader(|c| read::group(c, upstream_key, &key))
+                    .map_err(|e| e.to_string())?;
+                rows.iter()
+                    .map(|d| serde_json::from_str(d).map_err(|e| e.to_string()))
+                    .collect::<Result<Vec<Record>, String>>()
+                    .map(Some)
+            }
+        }
+    }
 }
 
 async fn replay_cached(
