@@ -37,20 +37,7 @@ fn provider(server: &TestServer, settings: &[(&str, Value)]) -> Arc<dyn Provider
 }
 
 fn ask(server: &TestServer, user: &str) -> ChatRequest {
-    ChatRequest {
-        endpoint: server.base_url(),
-        model: MODEL.into(),
-        messages: vec![Message::user(user)],
-        temperature: None,
-        top_p: None,
-        top_k: None,
-        max_tokens: None,
-        stop: vec![],
-        seed: None,
-        logprobs: None,
-        response_format: None,
-        sample: 0,
-    }
+    ChatRequest::new(server.base_url(), MODEL, vec![Message::user(user)])
 }
 
 fn attempts(server: &TestServer, user: &str) -> u64 {

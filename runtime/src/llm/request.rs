@@ -59,6 +59,28 @@ pub struct ChatRequest {
 }
 
 impl ChatRequest {
+    /// A request with the endpoint's defaults for every sampling parameter; sample 0.
+    pub fn new(
+        endpoint: impl Into<String>,
+        model: impl Into<String>,
+        messages: Vec<Message>,
+    ) -> Self {
+        ChatRequest {
+            endpoint: endpoint.into(),
+            model: model.into(),
+            messages,
+            temperature: None,
+            top_p: None,
+            top_k: None,
+            max_tokens: None,
+            stop: Vec::new(),
+            seed: None,
+            logprobs: None,
+            response_format: None,
+            sample: 0,
+        }
+    }
+
     /// The request key: the hash of everything above.
     pub fn key(&self) -> String {
         hash_json(&serde_json::to_value(self).unwrap_or(Json::Null))

@@ -4,6 +4,21 @@
 use super::Report;
 use crate::exec::StageSummary;
 
+/// The numeric cells of a stage's row, in column order (both renderers use them).
+pub(super) fn stage_numbers(s: &StageSummary) -> [String; 9] {
+    [
+        s.records_in.to_string(),
+        s.records_out.to_string(),
+        dropped_total(s).to_string(),
+        s.errors.to_string(),
+        cached_cell(s),
+        requests_cell(s),
+        tokens_cell(s),
+        cost_cell(s),
+        duration(s.seconds),
+    ]
+}
+
 pub(super) fn dropped_total(s: &StageSummary) -> u64 {
     s.dropped.values().sum()
 }

@@ -5,8 +5,7 @@
 use std::fmt::Write;
 
 use super::cells::{
-    cached_cell, cost_cell, dollars, drop_reasons, dropped_total, duration, finite, fit,
-    requests_cell, tokens_cell,
+    cost_cell, dollars, drop_reasons, dropped_total, duration, finite, fit, stage_numbers,
 };
 use super::table::Totals;
 use super::Report;
@@ -300,17 +299,7 @@ fn stage_table(out: &mut String, report: &Report) {
             esc(&s.name),
             esc(&s.op)
         );
-        for cell in [
-            s.records_in.to_string(),
-            s.records_out.to_string(),
-            dropped_total(s).to_string(),
-            s.errors.to_string(),
-            cached_cell(s),
-            requests_cell(s),
-            tokens_cell(s),
-            cost_cell(s),
-            duration(s.seconds),
-        ] {
+        for cell in stage_numbers(s) {
             put!(out, "<td class=\"num\">{}</td>", esc(&cell));
         }
         put!(out, "</tr>\n");

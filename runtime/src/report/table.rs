@@ -152,19 +152,8 @@ fn push_row(out: &mut String, row: &Row, widths: &[usize; COLUMNS.len()]) {
 }
 
 fn stage_row(s: &StageSummary) -> Row {
-    [
-        clean(&s.name),
-        clean(&s.op),
-        s.records_in.to_string(),
-        s.records_out.to_string(),
-        dropped_total(s).to_string(),
-        s.errors.to_string(),
-        cached_cell(s),
-        requests_cell(s),
-        tokens_cell(s),
-        cost_cell(s),
-        duration(s.seconds),
-    ]
+    let [a, b, c, d, e, f, g, h, i] = stage_numbers(s);
+    [clean(&s.name), clean(&s.op), a, b, c, d, e, f, g, h, i]
 }
 
 /// Sums over the stages; the time is the run's wall-clock time, since stages stream into

@@ -271,20 +271,11 @@ mod tests {
             ("timeout", Value::Duration(Duration::from_secs(5))),
         ]);
         let provider = OpenAiFactory::new().provider(&t).expect("provider");
-        let request = ChatRequest {
-            endpoint: "http://127.0.0.1:9/v1".into(),
-            model: "m".into(),
-            messages: vec![dtac_runtime::llm::Message::user("hi")],
-            temperature: None,
-            top_p: None,
-            top_k: None,
-            max_tokens: None,
-            stop: vec![],
-            seed: None,
-            logprobs: None,
-            response_format: None,
-            sample: 0,
-        };
+        let request = ChatRequest::new(
+            "http://127.0.0.1:9/v1",
+            "m",
+            vec![dtac_runtime::llm::Message::user("hi")],
+        );
         match provider.chat(&request).await {
             Err(ProviderError::Request(m)) => {
                 assert!(m.starts_with("gave up after 2 attempts: "), "{m}");

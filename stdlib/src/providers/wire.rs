@@ -103,20 +103,11 @@ mod tests {
     use super::*;
 
     fn request() -> ChatRequest {
-        ChatRequest {
-            endpoint: "http://h/v1".into(),
-            model: "m".into(),
-            messages: vec![Message::system("be brief"), Message::user("2+2?")],
-            temperature: None,
-            top_p: None,
-            top_k: None,
-            max_tokens: None,
-            stop: vec![],
-            seed: None,
-            logprobs: None,
-            response_format: None,
-            sample: 0,
-        }
+        ChatRequest::new(
+            "http://h/v1",
+            "m",
+            vec![Message::system("be brief"), Message::user("2+2?")],
+        )
     }
 
     #[test]
