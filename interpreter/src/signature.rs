@@ -141,6 +141,9 @@ pub struct FieldSpec {
     /// Changes how a stage runs, never what it produces (limits, error policy): left out of
     /// cache keys, so tuning it invalidates nothing.
     pub operational: bool,
+    /// A file the setting names (a recipe writes it relative to itself): made absolute when
+    /// the recipe is resolved, and counted in cache keys by its content, not its path.
+    pub file: bool,
 }
 
 impl FieldSpec {
@@ -154,6 +157,7 @@ impl FieldSpec {
             doc,
             template_vars: &[],
             operational: false,
+            file: false,
         }
     }
 
@@ -172,6 +176,7 @@ impl FieldSpec {
             doc,
             template_vars: &[],
             operational: false,
+            file: false,
         }
     }
 
@@ -185,6 +190,7 @@ impl FieldSpec {
             doc,
             template_vars: &[],
             operational: false,
+            file: false,
         }
     }
 
@@ -196,6 +202,12 @@ impl FieldSpec {
     /// Marks a setting that does not change results (see [`FieldSpec::operational`]).
     pub const fn operational(mut self) -> Self {
         self.operational = true;
+        self
+    }
+
+    /// Marks a setting that names a file (see [`FieldSpec::file`]).
+    pub const fn file(mut self) -> Self {
+        self.file = true;
         self
     }
 

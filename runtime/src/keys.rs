@@ -66,6 +66,16 @@ fn definition(
         }
         inputs.push(with_keys(input.identity(), &upstream_key));
     }
+    // Files a teacher names (a replay file) count by content, like a source's.
+    for model in node.settings.values().flat_map(Value::models) {
+        for (_, path) in model.files() {
+            let digest = digests.get(path).cloned().unwrap_or_default();
+            let shown = Path::new(path)
+                .strip_prefix(dir)
+                .map_or_else(|_| path.to_string(), |p| p.to_string_lossy().into_owned());
+            files.insert(shown, json!(digest));
+        }
+    }
     let mut settings = Map::new();
     for (name, value) in &node.settings {
         let operational = node.sig.setting(name).is_some_and(|s| s.operational);

@@ -21,7 +21,9 @@ use futures::future::BoxFuture;
 
 use dtac_interpreter::resolve::{ExportNode, ModelDecl, Node};
 
-use crate::llm::{ChatRequest, ChatResponse, Gateway};
+use crate::llm::{
+    Caller, ChatRequest, ChatResponse, Gateway, ScoreRequest, ScoreResponse, Structured,
+};
 use crate::record::{Fields, Record};
 use crate::stop::Stop;
 
@@ -67,9 +69,56 @@ impl StageCtx {
         teacher: &ModelDecl,
         request: &ChatRequest,
     ) -> Result<ChatResponse, OpError> {
+        let id = record.key_of("id");
         self.gateway
-            .chat(&self.name, &self.key, &record.meta.id, teacher, request)
+            .chat(self.caller(record, &id), &self.key, teacher, request)
             .await
+    }
+
+    /// log p(target | context) under `teacher`, through the response cache.
+    pub async fn score(
+        &self,
+        record: &Record,
+        teacher: &ModelDecl,
+        request: &ScoreRequest,
+    ) -> Result<ScoreResponse, OpError> {
+        let id = record.key_of("id");
+        self.gateway
+            .score(self.caller(record, &id), &self.key, teacher, request)
+            .await
+    }
+
+    /// Asks `teacher` for JSON following `schema`, validated, with up to `repairs` repair
+    /// turns (see [`Gateway::chat_json`]).
+    pub async fn chat_json(
+        &self,
+        record: &Record,
+        teacher: &ModelDecl,
+        request: &ChatRequest,
+        name: &str,
+        schema: &serde_json::Value,
+        repairs: u32,
+    ) -> Result<Structured, OpError> {
+        let id = record.key_of("id");
+        self.gateway
+            .chat_json(
+                self.caller(record, &id),
+                &self.key,
+                teacher,
+                request,
+                name,
+                schema,
+                repairs,
+            )
+            .await
+    }
+
+    fn caller<'a>(&'a self, record: &'a Record, id: &'a str) -> Caller<'a> {
+        Caller {
+            stage: &self.name,
+            record: &record.meta.id,
+            id: (!id.is_empty()).then_some(id),
+        }
     }
 
     /// Counts a record the op drops on purpose ("wrong answer"), for the summary.

@@ -160,6 +160,23 @@ pub async fn prepare(
     }
 
     let mut digests = BTreeMap::new();
+    for model in recipe.models.values() {
+        for (setting, file) in model.files() {
+            match digest(&store, Path::new(file)) {
+                Ok(d) => {
+                    digests.insert(file.to_string(), d);
+                }
+                Err(e) => problems.push(Problem {
+                    message: format!(
+                        "{} `{}`: cannot read `{setting} = \"{file}\"`: {e}",
+                        model.sig.name, model.name
+                    ),
+                    help: "check the path; it is relative to the recipe file".into(),
+                    at: None,
+                }),
+            }
+        }
+    }
     for node in &recipe.nodes {
         if let Some(StageImpl::Source(source)) = built.get(&node.name) {
             for file in source.files() {

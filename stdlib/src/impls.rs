@@ -27,11 +27,14 @@ impl Implementations for Stdlib {
             "json" => sources::json::build(node),
             "generate" => ops::generate::build(node),
             "map" => ops::map::build(node),
+            "judge" => ops::judge::build(node),
+            "score" => ops::score::build(node),
+            "perplexity" => ops::perplexity::build(node),
             "csv" | "parquet" | "verify" | "consensus" | "peer_review" | "decontaminate"
-            | "dedup" | "style_probe" | "rewrite" | "judge" | "vote" | "filter" | "token_shift" => {
+            | "dedup" | "style_probe" | "rewrite" | "vote" | "filter" | "token_shift" => {
                 not_yet(op, STDLIB_ISSUE)
             }
-            "informativeness" | "perplexity" | "score" => not_yet(op, NUMERIC_ISSUE),
+            "informativeness" => not_yet(op, NUMERIC_ISSUE),
             _ => not_yet(op, TRAINING_ISSUE),
         }
     }

@@ -62,6 +62,14 @@ impl<'a> Settings<'a> {
         }
     }
 
+    /// A setting that names one teacher or student.
+    pub fn model(&self, name: &str) -> Option<Arc<ModelDecl>> {
+        match self.get(name) {
+            Some(Value::Model(m)) => Some(m.clone()),
+            _ => None,
+        }
+    }
+
     pub fn models(&self, name: &str) -> Result<Vec<Arc<ModelDecl>>, BuildError> {
         let mut out = Vec::new();
         for v in self.get(name).map(Value::as_list).unwrap_or(&[]) {

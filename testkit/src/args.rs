@@ -20,7 +20,8 @@ Options:
   --jitter-ms N        extra random delay in [0, N) ms, from the seed [default: 0]
   --fail-rate P        probability in [0, 1] that a request gets the fault [default: 0]
   --fail-kind K        the fault: STATUS (400..599, OpenAI-shaped body),
-                       STATUS-detail | STATUS-text | STATUS-html (other body shapes),
+                       STATUS-detail | STATUS-vllm | STATUS-text | STATUS-html
+                       (other body shapes),
                        quota (429 insufficient_quota), malformed (cut-off JSON under 200),
                        slow (body trickles over --slow-ms), drop (close without reply)
                        [default: 503]
@@ -29,6 +30,10 @@ Options:
   --seed N             seed of the fault and jitter generator [default: 0]
   --record N           how many raw requests to keep [default: 1000]
   --model NAME         a model for /v1/models (repeatable)
+  --batch-delay-ms N   how long each batch takes to complete [default: 50]
+  --batch-expire-after N
+                       run only the first N lines of each batch, then end it as
+                       `expired` [default: run every line]
   -h, --help           print this help
 ";
 
@@ -51,6 +56,8 @@ struct Options {
     seed: u64,
     record: usize,
     models: Vec<String>,
+    batch_delay_ms: u64,
+    batch_expire_after: Option<usize>,
 }
 
 pub(crate) fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> {
@@ -65,6 +72,8 @@ pub(crate) fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, S
         seed: 0,
         record: 1000,
         models: Vec::new(),
+        batch_delay_ms: 50,
+        batch_expire_after: None,
     };
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
@@ -99,6 +108,8 @@ pub(crate) fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, S
             "--seed" => o.seed = number(&flag, &value()?)?,
             "--record" => o.record = number(&flag, &value()?)?,
             "--model" => o.models.push(value()?),
+            "--batch-delay-ms" => o.batch_delay_ms = number(&flag, &value()?)?,
+            "--batch-expire-after" => o.batch_expire_after = Some(number(&flag, &value()?)?),
             _ => return Err(format!("unknown argument '{flag}'")),
         }
     }
@@ -107,7 +118,11 @@ pub(crate) fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, S
         .latency(Duration::from_millis(o.latency_ms))
         .jitter(Duration::from_millis(o.jitter_ms))
         .seed(o.seed)
-        .record_last(o.record);
+        .record_last(o.record)
+        .batch_delay(Duration::from_millis(o.batch_delay_ms));
+    if let Some(n) = o.batch_expire_after {
+        script = script.batch_expire_after(n);
+    }
     if o.fail_rate > 0.0 {
         script = script.fault(Trigger::Probability(o.fail_rate), fault);
     }
@@ -140,6 +155,7 @@ fn fault(o: &Options) -> Result<Fault, String> {
     let (status, shape) = match kind.split_once('-') {
         None => (kind, ErrorBody::OpenAi),
         Some((s, "detail")) => (s, ErrorBody::Detail),
+        Some((s, "vllm")) => (s, ErrorBody::Vllm),
         Some((s, "text")) => (s, ErrorBody::Text),
         Some((s, "html")) => (s, ErrorBody::Html),
         Some(_) => return Err(format!("unknown --fail-kind '{kind}'")),
@@ -174,6 +190,15 @@ mod tests {
         };
         assert_eq!(port, 8080);
         assert!(format!("{script:?}").contains("Detail"));
+        let Ok(Command::Serve { script, .. }) = parse_str(
+            "--fail-rate 1 --fail-kind 503-vllm --batch-delay-ms 7 --batch-expire-after 2",
+        ) else {
+            panic!("did not parse");
+        };
+        let debug = format!("{script:?}");
+        assert!(debug.contains("Vllm"), "{debug}");
+        assert!(debug.contains("batch_delay: 7ms"), "{debug}");
+        assert!(debug.contains("batch_expire_after: Some(2)"), "{debug}");
     }
 
     #[test]
@@ -185,6 +210,8 @@ mod tests {
             "--fail-rate 2",
             "--fail-kind 200",
             "--fail-kind 429-xml",
+            "--batch-delay-ms -1",
+            "--batch-expire-after x",
             "--bogus",
         ] {
             assert!(parse_str(bad).is_err(), "{bad}");

@@ -17,7 +17,8 @@ const FINGERPRINT: &str = "fp_dtac_testkit";
 /// A fixed creation time for listed models, so the list is the same on every run.
 const MODEL_CREATED: u32 = 1_700_000_000;
 
-fn now_secs() -> u32 {
+/// Seconds since the Unix epoch, as OpenAI's `created` fields count them.
+pub(crate) fn now_secs() -> u32 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| u32::try_from(d.as_secs()).unwrap_or(u32::MAX))

@@ -51,7 +51,8 @@ impl RecordedRequest {
 pub struct StatsSnapshot {
     /// Every request that arrived, whatever became of it.
     pub total: u64,
-    /// Answering requests per [`crate::key_of`] key (valid ones only).
+    /// Answering requests per [`crate::key_of`] key (valid ones only), batch lines
+    /// included, so attempt-based triggers see a resubmitted line as a later attempt.
     pub per_key: BTreeMap<String, u64>,
     /// Requests per path, unknown paths included.
     pub per_path: BTreeMap<String, u64>,
@@ -71,6 +72,17 @@ pub struct StatsSnapshot {
     pub max_in_flight: u64,
     /// When requests arrived, oldest first (the last [`ARRIVALS_KEPT`]).
     pub arrivals: Vec<Instant>,
+    /// Files uploaded to `/v1/files` (not the result files batches write).
+    pub files_uploaded: u64,
+    /// Batches created, whatever became of them.
+    pub batches_created: u64,
+    /// Batch lines answered with a 2xx result. Batch lines count in `per_key` like
+    /// online requests, and in nothing else above: they are not HTTP requests.
+    pub batch_lines_succeeded: u64,
+    /// Batch lines with an error result (a fault, or a body the endpoint refused).
+    pub batch_lines_failed: u64,
+    /// Batch lines never run because their batch expired.
+    pub batch_lines_expired: u64,
 }
 
 impl StatsSnapshot {
@@ -123,6 +135,15 @@ impl StatsSnapshot {
 }
 
 #[derive(Debug, Default)]
+struct BatchCounters {
+    files_uploaded: AtomicU64,
+    batches_created: AtomicU64,
+    lines_succeeded: AtomicU64,
+    lines_failed: AtomicU64,
+    lines_expired: AtomicU64,
+}
+
+#[derive(Debug, Default)]
 struct Maps {
     per_key: BTreeMap<String, u64>,
     per_path: BTreeMap<String, u64>,
@@ -139,6 +160,7 @@ pub(crate) struct Counters {
     not_found: AtomicU64,
     in_flight: AtomicU64,
     max_in_flight: AtomicU64,
+    batch: BatchCounters,
     maps: Mutex<Maps>,
     arrivals: Mutex<VecDeque<Instant>>,
     recent: Mutex<VecDeque<RecordedRequest>>,
@@ -171,6 +193,7 @@ impl Counters {
             not_found: AtomicU64::new(0),
             in_flight: AtomicU64::new(0),
             max_in_flight: AtomicU64::new(0),
+            batch: BatchCounters::default(),
             maps: Mutex::new(Maps::default()),
             arrivals: Mutex::new(VecDeque::new()),
             recent: Mutex::new(VecDeque::new()),
@@ -228,6 +251,27 @@ impl Counters {
         self.not_found.fetch_add(1, Ordering::Relaxed);
     }
 
+    pub(crate) fn file_uploaded(&self) {
+        self.batch.files_uploaded.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn batch_created(&self) {
+        self.batch.batches_created.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn batch_line(&self, ok: bool) {
+        let counter = if ok {
+            &self.batch.lines_succeeded
+        } else {
+            &self.batch.lines_failed
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn batch_lines_expired(&self, n: u64) {
+        self.batch.lines_expired.fetch_add(n, Ordering::Relaxed);
+    }
+
     pub(crate) fn total(&self) -> u64 {
         self.total.load(Ordering::Relaxed)
     }
@@ -266,6 +310,11 @@ impl Counters {
             in_flight: self.in_flight(),
             max_in_flight: self.max_in_flight(),
             arrivals: lock(&self.arrivals).iter().copied().collect(),
+            files_uploaded: self.batch.files_uploaded.load(Ordering::Relaxed),
+            batches_created: self.batch.batches_created.load(Ordering::Relaxed),
+            batch_lines_succeeded: self.batch.lines_succeeded.load(Ordering::Relaxed),
+            batch_lines_failed: self.batch.lines_failed.load(Ordering::Relaxed),
+            batch_lines_expired: self.batch.lines_expired.load(Ordering::Relaxed),
         }
     }
 }

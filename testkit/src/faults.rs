@@ -11,8 +11,11 @@ use std::time::Duration;
 pub enum ErrorBody {
     /// `{"error":{"message","type","param","code"}}`, as OpenAI sends.
     OpenAi,
-    /// `{"detail":"..."}`, as vLLM and other FastAPI servers send.
+    /// `{"detail":"..."}`, as FastAPI servers (and vLLM's request validation) send.
     Detail,
+    /// `{"object":"error","message","type","param":null,"code":<status>}`, as vLLM's
+    /// OpenAI server sends for its own 4xx and 5xx errors; `code` is the integer status.
+    Vllm,
     /// A `text/plain` line.
     Text,
     /// An HTML page, as a proxy in front of the model sends.
@@ -23,7 +26,8 @@ pub enum ErrorBody {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Fault {
     /// An error status with a body of the given shape. `retry_after` adds `Retry-After`
-    /// (whole seconds, rounded up) and `retry-after-ms` (exact) headers.
+    /// (whole seconds, rounded up) and `retry-after-ms` (exact milliseconds) headers,
+    /// whatever the body shape.
     Http {
         status: u16,
         body: ErrorBody,

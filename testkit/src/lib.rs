@@ -6,6 +6,18 @@
 //! client's retries, rate limits and concurrency. Answers, token counts and logprobs are
 //! deterministic: identical requests get identical responses on every run.
 //!
+//! Endpoints: `POST /v1/chat/completions`, `POST /v1/completions`, `GET /v1/models`, and
+//! the Batch API: `POST /v1/files` (multipart upload), `GET /v1/files[/{id}[/content]]`,
+//! `DELETE /v1/files/{id}`, `POST /v1/batches`, `GET /v1/batches[/{id}]` and
+//! `POST /v1/batches/{id}/cancel`. A batch's lines are answered by the same rules and
+//! faults as online requests and count as attempts of their key, so a line that failed
+//! with `Trigger::FirstAttempts(1)` succeeds when resubmitted. A batch runs in the
+//! background over [`Script::batch_delay`] (`validating`, `in_progress`, `finalizing`,
+//! `completed`); [`Script::batch_expire_after`] makes batches end `expired`. Results are
+//! OpenAI-shaped output and error files; [`TestServer::batches`] and the `files_uploaded`,
+//! `batches_created` and `batch_lines_*` fields of [`StatsSnapshot`] let tests check what
+//! a client did.
+//!
 //! ```no_run
 //! # async fn demo() {
 //! use std::time::Duration;
@@ -22,19 +34,25 @@
 //! # }
 //! ```
 
+mod batch;
 mod body;
+mod call;
 mod completion;
 mod counter;
 mod engine;
+mod error_body;
 mod faults;
+mod files;
 mod hash;
 mod reply;
 mod request;
 mod rng;
 mod script;
 mod server;
+mod shared;
 mod tokenize;
 
+pub use batch::{BatchStatus, BatchSummary, RequestCounts, DEFAULT_BATCH_DELAY};
 pub use counter::{RecordedRequest, StatsSnapshot, ARRIVALS_KEPT};
 pub use engine::default_answer;
 pub use faults::{ErrorBody, Fault, FaultPlan, Trigger};

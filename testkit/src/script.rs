@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use crate::batch::DEFAULT_BATCH_DELAY;
 use crate::faults::{Fault, FaultPlan, Trigger};
 use crate::request::RequestView;
 
@@ -177,7 +178,7 @@ impl Rule {
 }
 
 /// Everything a server does: rules checked in order, global faults, latency, the seed of
-/// its random generator, and how many requests to keep for inspection.
+/// its random generator, how many requests to keep for inspection, and how batches run.
 #[derive(Debug, Clone)]
 pub struct Script {
     pub(crate) rules: Vec<Rule>,
@@ -187,6 +188,8 @@ pub struct Script {
     pub(crate) seed: u64,
     pub(crate) record: usize,
     pub(crate) models: Vec<String>,
+    pub(crate) batch_delay: Duration,
+    pub(crate) batch_expire_after: Option<usize>,
 }
 
 impl Default for Script {
@@ -199,6 +202,8 @@ impl Default for Script {
             seed: 0,
             record: DEFAULT_RECORD,
             models: Vec::new(),
+            batch_delay: DEFAULT_BATCH_DELAY,
+            batch_expire_after: None,
         }
     }
 }
@@ -248,6 +253,21 @@ impl Script {
     /// Lists `model` in `/v1/models`, besides models named by rules.
     pub fn model(mut self, model: impl Into<String>) -> Self {
         self.models.push(model.into());
+        self
+    }
+
+    /// How long each batch takes from creation to its final status (default
+    /// [`DEFAULT_BATCH_DELAY`]); its lines run spread evenly over that time.
+    pub fn batch_delay(mut self, delay: Duration) -> Self {
+        self.batch_delay = delay;
+        self
+    }
+
+    /// Runs only the first `n` lines of each batch, then ends it as `expired`: the other
+    /// lines go to the error file with code `batch_expired`, as when an OpenAI batch
+    /// outlives its completion window.
+    pub fn batch_expire_after(mut self, n: usize) -> Self {
+        self.batch_expire_after = Some(n);
         self
     }
 

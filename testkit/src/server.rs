@@ -1,5 +1,8 @@
 //! The HTTP server: [`TestServer`], its accept loop and request routing.
 //!
+//! Answering requests are handled here; `/v1/files` and `/v1/batches` are routed to
+//! their own modules.
+//!
 //! Plain hyper 1 HTTP/1.1 with keep-alive and no framework: one task per connection,
 //! waits are `tokio::time::sleep`, so thousands of requests a second stay cheap even with
 //! long latencies configured.
@@ -17,32 +20,25 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
-use serde_json::Value;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+use crate::batch::{self, BatchSummary};
 use crate::body::ReplyBody;
+use crate::call::Call;
 use crate::completion;
-use crate::counter::{Counters, RecordedRequest, StatsSnapshot};
-use crate::engine::{Engine, Outcome};
+use crate::counter::{RecordedRequest, StatsSnapshot};
+use crate::engine::Outcome;
+use crate::files;
 use crate::reply;
-use crate::request::{parse_chat, parse_completion, RequestView};
+use crate::request::Endpoint;
 use crate::script::Script;
+use crate::shared::Shared;
 
-const CHAT_PATH: &str = "/v1/chat/completions";
-const COMPLETIONS_PATH: &str = "/v1/completions";
 const MODELS_PATH: &str = "/v1/models";
 
 /// Request bodies larger than this are refused rather than buffered.
 const MAX_BODY: usize = 32 << 20;
-
-/// What every connection task shares.
-#[derive(Debug)]
-struct Shared {
-    engine: Engine,
-    counters: Arc<Counters>,
-    models: Vec<String>,
-}
 
 /// The error that makes hyper close a connection without writing a response, which is
 /// exactly the dropped-connection fault.
@@ -88,8 +84,8 @@ impl TestServer {
     pub async fn bind(script: Script, port: u16) -> io::Result<Self> {
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, port)).await?;
         let addr = listener.local_addr()?;
-        let shared = Arc::new(Shared::new(script));
         let (stop, stopped) = watch::channel(false);
+        let shared = Arc::new(Shared::new(script, stopped.clone()));
         tokio::spawn(serve(listener, Arc::clone(&shared), stopped));
         Ok(TestServer {
             addr,
@@ -124,8 +120,8 @@ impl TestServer {
             .thread_name("dtac-testkit")
             .enable_all()
             .build()?;
-        let shared = Arc::new(Shared::new(script));
         let (stop, stopped) = watch::channel(false);
+        let shared = Arc::new(Shared::new(script, stopped.clone()));
         let for_thread = Arc::clone(&shared);
         let thread = std::thread::Builder::new()
             .name("dtac-testkit".into())
@@ -196,6 +192,29 @@ impl TestServer {
         self.shared.counters.last_request()
     }
 
+    /// Every batch created so far, oldest first, as it stands now.
+    pub fn batches(&self) -> Vec<BatchSummary> {
+        self.shared
+            .batches
+            .list()
+            .iter()
+            .map(|cell| cell.lock().summary())
+            .collect()
+    }
+
+    /// One batch as it stands now, by id.
+    pub fn batch(&self, id: &str) -> Option<BatchSummary> {
+        self.shared
+            .batches
+            .get(id)
+            .map(|cell| cell.lock().summary())
+    }
+
+    /// The contents of a stored file (an upload or a batch result file), by id.
+    pub fn file_content(&self, id: &str) -> Option<Vec<u8>> {
+        self.shared.files.get(id).map(|f| f.data.to_vec())
+    }
+
     /// Stops accepting and closes open connections. Idempotent; also done on drop. A
     /// spawned server's thread is joined, so its port is closed when this returns; a
     /// started one closes its port at the runtime's next turn.
@@ -213,16 +232,6 @@ impl TestServer {
 impl Drop for TestServer {
     fn drop(&mut self) {
         self.shutdown();
-    }
-}
-
-impl Shared {
-    fn new(script: Script) -> Self {
-        Shared {
-            models: script.models(),
-            counters: Arc::new(Counters::new(script.record)),
-            engine: Engine::new(script),
-        }
     }
 }
 
@@ -296,24 +305,21 @@ async fn handle(
         body: bytes.to_vec(),
     });
 
-    let response = match (parts.method.as_str(), path.as_str()) {
-        ("POST", CHAT_PATH) => {
-            answer(&shared, parse_chat(&bytes), |view, params, text| {
-                completion::chat(seq, view, params, text)
-            })
-            .await
+    let method = parts.method.as_str();
+    let response = match (method, Endpoint::from_path(&path)) {
+        ("POST", Some(endpoint)) => answer(&shared, seq, Call::parse(endpoint, &bytes)).await,
+        _ if method == "GET" && path == MODELS_PATH => {
+            Some(reply::json(200, &completion::models(&shared.models)))
         }
-        ("POST", COMPLETIONS_PATH) => {
-            answer(&shared, parse_completion(&bytes), |view, params, text| {
-                completion::text(seq, view, params, text)
-            })
-            .await
-        }
-        ("GET", MODELS_PATH) => Some(reply::json(200, &completion::models(&shared.models))),
-        (method, _) => {
-            shared.counters.not_found();
-            Some(reply::not_found(method, &path))
-        }
+        _ => match files::api::handle(&shared, method, &path, &parts.headers, &bytes)
+            .or_else(|| batch::api::handle(&shared, method, &path, &bytes))
+        {
+            Some(res) => Some(res),
+            None => {
+                shared.counters.not_found();
+                Some(reply::not_found(method, &path))
+            }
+        },
     };
     match response {
         Some(res) => Ok(res.map(|b| b.holding(in_flight))),
@@ -323,20 +329,21 @@ async fn handle(
 
 /// The common path of both answering endpoints: validate, count the attempt, decide,
 /// wait, then render an answer or a fault. `None` means drop the connection.
-async fn answer<P>(
+async fn answer(
     shared: &Shared,
-    parsed: Result<(RequestView, P), String>,
-    render: impl FnOnce(&RequestView, &P, &str) -> Value,
+    seq: u64,
+    parsed: Result<Call, String>,
 ) -> Option<Response<ReplyBody>> {
-    let (mut view, params) = match parsed {
-        Ok(parsed) => parsed,
+    let mut call = match parsed {
+        Ok(call) => call,
         Err(message) => {
             shared.counters.rejected();
             return Some(reply::bad_request(&message));
         }
     };
-    view.attempt = shared.counters.attempt(&view.key);
-    let decision = shared.engine.decide(&view);
+    let attempt = shared.counters.attempt(&call.view().key);
+    call.view_mut().attempt = attempt;
+    let decision = shared.engine.decide(call.view());
     if !decision.delay.is_zero() {
         tokio::time::sleep(decision.delay).await;
     }
@@ -349,7 +356,7 @@ async fn answer<P>(
         }
         Outcome::Answer { text, trickle } => {
             shared.counters.answered();
-            let body = render(&view, &params, &text).to_string();
+            let body = call.render(seq, &text).to_string();
             Some(match trickle {
                 Some(over) => {
                     shared.counters.fault("slow_body");

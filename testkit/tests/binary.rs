@@ -62,7 +62,15 @@ async fn prints_its_address_and_serves() {
 fn help_and_bad_arguments() {
     let help = Command::new(BIN).arg("--help").output().unwrap();
     assert!(help.status.success());
-    assert!(String::from_utf8_lossy(&help.stdout).contains("--latency-ms"));
+    let usage = String::from_utf8_lossy(&help.stdout);
+    for flag in [
+        "--latency-ms",
+        "--batch-delay-ms",
+        "--batch-expire-after",
+        "STATUS-vllm",
+    ] {
+        assert!(usage.contains(flag), "{flag}");
+    }
     for bad in [
         &["--port", "nope"][..],
         &["--fail-rate", "1.5"],

@@ -417,3 +417,23 @@ fn spawned_server_serves_blocking_clients() {
         "port still open after shutdown"
     );
 }
+
+#[tokio::test]
+async fn vllm_error_body_with_retry_after() {
+    let fault = Fault::status(503)
+        .body(ErrorBody::Vllm)
+        .retry_after(Duration::from_millis(2500));
+    let s = TestServer::start(Script::new().fault(Trigger::Always, fault)).await;
+    let r = post(s.addr(), CHAT, &chat_body("m", "x")).await;
+    assert_eq!(r.status, 503);
+    assert_eq!(r.header("retry-after"), Some("3"));
+    assert_eq!(r.header("retry-after-ms"), Some("2500"));
+    assert_eq!(r.header("content-type"), Some("application/json"));
+    let v = r.json();
+    assert_eq!(v["object"], "error");
+    assert_eq!(v["type"], "ServiceUnavailableError");
+    assert_eq!(v["param"], Value::Null);
+    assert_eq!(v["code"], 503);
+    assert!(v["code"].is_u64());
+    assert!(v["message"].is_string());
+}

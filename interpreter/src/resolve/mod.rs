@@ -270,8 +270,15 @@ impl<'a> Resolver<'a> {
         let mut out = BTreeMap::new();
         for field in fields {
             let name = &field.name.node;
-            let ty = sig.setting(name).map_or(Type::Any, |s| s.ty);
-            out.insert(name.clone(), self.expr(&field.value, &ty)?);
+            let spec = sig.setting(name);
+            let ty = spec.map_or(Type::Any, |s| s.ty);
+            let mut value = self.expr(&field.value, &ty)?;
+            if let (Some(spec), Value::Str(path)) = (spec, &value) {
+                if spec.file {
+                    value = Value::Str(self.relative(path).to_string_lossy().into_owned());
+                }
+            }
+            out.insert(name.clone(), value);
         }
         for spec in sig.all_settings() {
             if out.contains_key(spec.name) {

@@ -144,6 +144,16 @@ impl Value {
         }
     }
 
+    /// Every model declaration inside this value (a teacher, a list of teachers).
+    pub fn models(&self) -> Vec<&Arc<ModelDecl>> {
+        match self {
+            Value::Model(m) => vec![m],
+            Value::List(items) => items.iter().flat_map(Value::models).collect(),
+            Value::Record(fields) => fields.values().flat_map(Value::models).collect(),
+            _ => Vec::new(),
+        }
+    }
+
     pub fn as_str(&self) -> Option<&str> {
         match self {
             Value::Str(s) => Some(s),
@@ -208,13 +218,23 @@ impl ModelDecl {
         self.get(name).and_then(Value::as_str)
     }
 
+    /// The files this declaration names (absolute paths), by setting name.
+    pub fn files(&self) -> Vec<(&str, &str)> {
+        self.settings
+            .iter()
+            .filter(|(k, _)| self.sig.setting(k).is_some_and(|s| s.file))
+            .filter_map(|(k, v)| Some((k.as_str(), v.as_str()?)))
+            .collect()
+    }
+
     /// The settings that change what the model answers (not limits, prices or keys), and
     /// the declaration's name, which output records carry.
     pub fn identity(&self) -> Json {
         let mut settings = Map::new();
         for (k, v) in &self.settings {
-            let operational = self.sig.setting(k).is_some_and(|s| s.operational);
-            if !operational && !matches!(v, Value::Secret(_)) {
+            // Files count by their content, which the run adds to its keys (`files`).
+            let left_out = self.sig.setting(k).is_some_and(|s| s.operational || s.file);
+            if !left_out && !matches!(v, Value::Secret(_)) {
                 settings.insert(k.clone(), v.identity());
             }
         }

@@ -320,12 +320,31 @@ impl Policy {
                 .get("max_error_rate")
                 .and_then(Value::as_float)
                 .unwrap_or(0.05),
-            concurrency: node
+            concurrency: (node
                 .get("concurrency")
                 .and_then(Value::as_int)
                 .unwrap_or(64)
-                .clamp(1, 100_000) as usize,
+                .clamp(1, 100_000) as usize)
+                .max(batch_in_flight(node)),
         }
+    }
+}
+
+/// Records a stage keeps in flight when one of its teachers answers through the Batch
+/// API: a batch is only worth sending with many requests in it, and its requests wait
+/// hours, so the stage hands over everything it has instead of `concurrency` at a time.
+const BATCH_IN_FLIGHT: usize = 50_000;
+
+fn batch_in_flight(node: &Node) -> usize {
+    let batch = node
+        .settings
+        .values()
+        .flat_map(Value::models)
+        .any(|m| m.str("mode") == Some("batch"));
+    if batch {
+        BATCH_IN_FLIGHT
+    } else {
+        1
     }
 }
 

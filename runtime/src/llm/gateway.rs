@@ -6,11 +6,13 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
 use dtac_interpreter::resolve::ModelDecl;
+use futures::future::BoxFuture;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use super::price::{price_of, Price};
-use super::provider::{Provider, ProviderError, ProviderFactory};
-use super::request::{ChatRequest, ChatResponse, Usage};
+use super::price::price_of;
+use super::provider::{Caller, Provider, ProviderEnv, ProviderError, ProviderFactory};
+use super::request::{ChatRequest, ChatResponse, ScoreRequest, ScoreResponse, Usage};
 use crate::op::OpError;
 use crate::stop::Stop;
 use crate::store::{read, Store};
@@ -79,19 +81,80 @@ impl Gateway {
         self.factory.endpoint(teacher)
     }
 
-    /// Answers `request` for `record` of `stage`: from the store when known, else from
-    /// the teacher's endpoint (and stores the answer before returning it).
+    /// Answers `request` for `caller`: from the store when known, else from the teacher's
+    /// provider (and stores the answer before returning it).
     pub async fn chat(
         &self,
-        stage: &str,
+        caller: Caller<'_>,
         stage_key: &str,
-        record: &str,
         teacher: &ModelDecl,
         request: &ChatRequest,
     ) -> Result<ChatResponse, OpError> {
-        let key = request.key();
+        let worst = Usage {
+            prompt_tokens: request.estimated_prompt_tokens(),
+            completion_tokens: request.max_tokens.unwrap_or(ASSUMED_COMPLETION).max(0) as u64,
+        };
+        self.ask(
+            caller,
+            stage_key,
+            teacher,
+            request,
+            request.key(),
+            worst,
+            |p| Box::pin(async move { p.chat(caller, request).await }),
+        )
+        .await
+    }
+
+    /// log p(target | context) for `caller`, through the same cache, budget and usage
+    /// accounting as chat requests.
+    pub async fn score(
+        &self,
+        caller: Caller<'_>,
+        stage_key: &str,
+        teacher: &ModelDecl,
+        request: &ScoreRequest,
+    ) -> Result<ScoreResponse, OpError> {
+        let worst = Usage {
+            prompt_tokens: ((request.context.len() + request.target.len()) as u64).div_ceil(4),
+            completion_tokens: 1,
+        };
+        self.ask(
+            caller,
+            stage_key,
+            teacher,
+            request,
+            request.key(),
+            worst,
+            |p| Box::pin(async move { p.score(caller, request).await }),
+        )
+        .await
+    }
+
+    /// The path every request takes: cache, offline check, budget reservation, provider,
+    /// store, usage. `worst` is the usage reserved against the budget until the answer
+    /// tells the real one.
+    #[allow(clippy::too_many_arguments)]
+    async fn ask<'r, Q, A>(
+        &self,
+        caller: Caller<'_>,
+        stage_key: &str,
+        teacher: &ModelDecl,
+        request: &Q,
+        key: String,
+        worst: Usage,
+        send: impl FnOnce(Arc<dyn Provider>) -> BoxFuture<'r, Result<A, ProviderError>>,
+    ) -> Result<A, OpError>
+    where
+        Q: Serialize,
+        A: Serialize + DeserializeOwned + Answered,
+    {
+        let stage = caller.stage;
+        if self.factory.is_local(teacher) {
+            return self.ask_local(caller, teacher, send).await;
+        }
         let _ = self.store.writer().used(stage_key, &key);
-        if let Some(hit) = self.cached(&key)? {
+        if let Some(hit) = self.cached::<A>(&key)? {
             self.count(stage, &teacher.name, |u| {
                 u.cached += 1;
             });
@@ -100,8 +163,9 @@ impl Gateway {
         if self.offline {
             return Err(OpError::Fatal {
                 message: format!(
-                    "offline: no stored answer for stage `{stage}`, record `{record}` (teacher \
+                    "offline: no stored answer for stage `{stage}`, record `{}` (teacher \
                      `{}`, request {})",
+                    caller.record,
                     teacher.name,
                     crate::hash::short(&key)
                 ),
@@ -114,34 +178,29 @@ impl Gateway {
             return Err(OpError::Stopped);
         }
         let (price, _) = price_of(teacher);
-        let reserved = self.reserve(request, price)?;
+        let reserved = self.reserve(price.cost(worst))?;
         let provider = self.provider(teacher)?;
-        let result = provider.chat(request).await;
-        let response = match result {
+        let result = send(provider).await;
+        let answer = match result {
             Ok(r) => r,
             Err(e) => {
                 self.settle(reserved, 0.0);
-                return Err(match e {
-                    ProviderError::Request(m) => OpError::Record(m),
-                    ProviderError::Endpoint(m) => OpError::Fatal {
-                        message: format!("teacher `{}`: {m}", teacher.name),
-                        help: "check the teacher's endpoint, model and key variable".into(),
-                    },
-                });
+                return Err(provider_error(teacher, e));
             }
         };
-        let cost = price.cost(response.usage);
+        let usage = answer.usage();
+        let cost = price.cost(usage);
         self.settle(reserved, cost);
         let request_json = serde_json::to_string(request).unwrap_or_default();
-        let response_json = serde_json::to_string(&response).unwrap_or_default();
+        let response_json = serde_json::to_string(&answer).unwrap_or_default();
         self.store
             .writer()
             .put_response(
                 key,
                 request_json,
                 response_json,
-                response.usage.prompt_tokens,
-                response.usage.completion_tokens,
+                usage.prompt_tokens,
+                usage.completion_tokens,
             )
             .await
             .map_err(|e| OpError::Fatal {
@@ -150,14 +209,35 @@ impl Gateway {
             })?;
         self.count(stage, &teacher.name, |u| {
             u.requests += 1;
-            u.prompt_tokens += response.usage.prompt_tokens;
-            u.completion_tokens += response.usage.completion_tokens;
+            u.prompt_tokens += usage.prompt_tokens;
+            u.completion_tokens += usage.completion_tokens;
             u.cost += cost;
         });
-        Ok(response)
+        Ok(answer)
     }
 
-    fn cached(&self, key: &str) -> Result<Option<ChatResponse>, OpError> {
+    /// A local teacher (replay): no cache, no budget, allowed offline; its answers come
+    /// from a file that already is the record.
+    async fn ask_local<'r, A: Answered>(
+        &self,
+        caller: Caller<'_>,
+        teacher: &ModelDecl,
+        send: impl FnOnce(Arc<dyn Provider>) -> BoxFuture<'r, Result<A, ProviderError>>,
+    ) -> Result<A, OpError> {
+        let provider = self.provider(teacher)?;
+        let answer = send(provider)
+            .await
+            .map_err(|e| provider_error(teacher, e))?;
+        let usage = answer.usage();
+        self.count(caller.stage, &teacher.name, |u| {
+            u.requests += 1;
+            u.prompt_tokens += usage.prompt_tokens;
+            u.completion_tokens += usage.completion_tokens;
+        });
+        Ok(answer)
+    }
+
+    fn cached<A: DeserializeOwned>(&self, key: &str) -> Result<Option<A>, OpError> {
         if self.fresh {
             return Ok(None);
         }
@@ -178,7 +258,7 @@ impl Gateway {
         }
         let p = self
             .factory
-            .provider(teacher)
+            .provider(teacher, &self.env())
             .map_err(|message| OpError::Fatal {
                 message: format!("teacher `{}`: {message}", teacher.name),
                 help: "check the teacher block".into(),
@@ -187,16 +267,12 @@ impl Gateway {
         Ok(p)
     }
 
-    /// Reserves the most this request could cost, or refuses when that would pass the
-    /// budget.
-    fn reserve(&self, request: &ChatRequest, price: Price) -> Result<f64, OpError> {
+    /// Reserves `worst` dollars, the most a request could cost, or refuses when that would
+    /// pass the budget.
+    fn reserve(&self, worst: f64) -> Result<f64, OpError> {
         let Some(budget) = self.budget else {
             return Ok(0.0);
         };
-        let worst = price.cost(Usage {
-            prompt_tokens: request.estimated_prompt_tokens(),
-            completion_tokens: request.max_tokens.unwrap_or(ASSUMED_COMPLETION).max(0) as u64,
-        });
         let mut spend = self.spend.lock().unwrap_or_else(|e| e.into_inner());
         if spend.spent + spend.reserved + worst > budget {
             return Err(OpError::Budget {
@@ -221,6 +297,13 @@ impl Gateway {
             .or_default());
     }
 
+    fn env(&self) -> ProviderEnv {
+        ProviderEnv {
+            store: self.store.clone(),
+            stop: self.stop.clone(),
+        }
+    }
+
     /// Usage so far, by (stage, teacher).
     pub fn usage(&self) -> BTreeMap<(String, String), UsageStats> {
         self.usage.lock().unwrap_or_else(|e| e.into_inner()).clone()
@@ -239,5 +322,33 @@ impl Gateway {
 
     pub fn spent(&self) -> f64 {
         self.spend.lock().unwrap_or_else(|e| e.into_inner()).spent
+    }
+}
+
+fn provider_error(teacher: &ModelDecl, e: ProviderError) -> OpError {
+    match e {
+        ProviderError::Request(m) => OpError::Record(m),
+        ProviderError::Endpoint(m) => OpError::Fatal {
+            message: format!("teacher `{}`: {m}", teacher.name),
+            help: "check the teacher's endpoint, model and key variable".into(),
+        },
+        ProviderError::Stopped => OpError::Stopped,
+    }
+}
+
+/// An answer that knows the tokens it used.
+pub trait Answered {
+    fn usage(&self) -> Usage;
+}
+
+impl Answered for ChatResponse {
+    fn usage(&self) -> Usage {
+        self.usage
+    }
+}
+
+impl Answered for ScoreResponse {
+    fn usage(&self) -> Usage {
+        self.usage
     }
 }

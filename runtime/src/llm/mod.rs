@@ -5,8 +5,11 @@ pub mod gateway;
 pub mod price;
 pub mod provider;
 pub mod request;
+pub mod schema;
+pub mod structured;
 
-pub use gateway::{Gateway, UsageStats};
+pub use gateway::{Answered, Gateway, UsageStats};
 pub use price::{price_of, Price};
-pub use provider::{Provider, ProviderError, ProviderFactory};
-pub use request::{ChatRequest, ChatResponse, Message, Usage};
+pub use provider::{Caller, Provider, ProviderEnv, ProviderError, ProviderFactory};
+pub use request::{ChatRequest, ChatResponse, Message, ScoreRequest, ScoreResponse, Usage};
+pub use structured::Structured;

@@ -20,6 +20,13 @@ impl Message {
         }
     }
 
+    pub fn assistant(content: impl Into<String>) -> Message {
+        Message {
+            role: "assistant".into(),
+            content: content.into(),
+        }
+    }
+
     pub fn user(content: impl Into<String>) -> Message {
         Message {
             role: "user".into(),
@@ -111,4 +118,37 @@ pub struct ChatResponse {
     /// Per generated token: token, logprob, top alternatives (when asked for).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logprobs: Option<Json>,
+}
+
+/// A scoring request: the log-probability of `target` right after `context`, token by
+/// token, under `model` (prompt scoring through `/v1/completions` with `echo`). The text
+/// is sent as it is: no chat template is applied.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ScoreRequest {
+    pub endpoint: String,
+    pub model: String,
+    pub context: String,
+    pub target: String,
+}
+
+impl ScoreRequest {
+    /// The request key; tagged so it can never equal a chat request's.
+    pub fn key(&self) -> String {
+        hash_json(&serde_json::json!({ "score": self }))
+    }
+}
+
+/// The target's tokens and their log-probabilities (natural log).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ScoreResponse {
+    pub tokens: Vec<String>,
+    pub logprobs: Vec<f64>,
+    pub usage: Usage,
+}
+
+impl ScoreResponse {
+    /// Σ log p over the target's tokens.
+    pub fn total(&self) -> f64 {
+        self.logprobs.iter().sum()
+    }
 }

@@ -162,3 +162,11 @@ pub fn used(conn: &Connection, stage_key: &str) -> rusqlite::Result<Vec<String>>
     let rows = stmt.query_map(params![stage_key], |r| r.get(0))?;
     rows.collect()
 }
+
+/// Every stored job of a kind, as `(id, data)`, oldest first.
+pub fn jobs(conn: &Connection, kind: &str) -> rusqlite::Result<Vec<(String, String)>> {
+    let mut stmt =
+        conn.prepare_cached("SELECT id, data FROM jobs WHERE kind = ?1 ORDER BY created_at, id")?;
+    let rows = stmt.query_map(params![kind], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    rows.collect()
+}

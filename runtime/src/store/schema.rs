@@ -58,6 +58,13 @@ CREATE TABLE IF NOT EXISTS samples (
     stage TEXT PRIMARY KEY,
     offset INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS jobs (
+    kind TEXT NOT NULL,
+    id TEXT NOT NULL,
+    data TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (kind, id)
+);
 ";
 
 pub fn migrate(conn: &Connection) -> rusqlite::Result<()> {

@@ -81,6 +81,13 @@ enum Command {
         stage_key: String,
         request_key: String,
     },
+    /// A provider's job (a submitted Batch API batch), `None` data deletes it.
+    Job {
+        kind: String,
+        id: String,
+        data: Option<String>,
+        ack: Ack,
+    },
     Flush {
         ack: Ack,
     },
@@ -244,6 +251,31 @@ impl Writer {
         })
     }
 
+    /// Records a provider's job that outlives requests (a submitted batch), so a killed
+    /// run collects it instead of submitting and paying again; returns once it is on disk.
+    pub async fn put_job(&self, kind: &str, id: &str, data: String) -> Result<(), StoreError> {
+        let (kind, id) = (kind.to_string(), id.to_string());
+        self.acked(|ack| Command::Job {
+            kind,
+            id,
+            data: Some(data),
+            ack,
+        })
+        .await
+    }
+
+    /// Forgets a finished job.
+    pub async fn delete_job(&self, kind: &str, id: &str) -> Result<(), StoreError> {
+        let (kind, id) = (kind.to_string(), id.to_string());
+        self.acked(|ack| Command::Job {
+            kind,
+            id,
+            data: None,
+            ack,
+        })
+        .await
+    }
+
     /// Waits until everything sent before is committed.
     pub async fn flush(&self) -> Result<(), StoreError> {
         self.acked(|ack| Command::Flush { ack }).await
@@ -267,6 +299,7 @@ fn run(mut conn: Connection, path: PathBuf, rx: mpsc::Receiver<Command>) {
                 | Command::FinishStage { ack, .. }
                 | Command::SampleOffset { ack, .. }
                 | Command::Import { ack, .. }
+                | Command::Job { ack, .. }
                 | Command::Flush { ack } => ack,
                 _ => continue,
             };
@@ -389,6 +422,24 @@ fn apply(conn: &mut Connection, group: &[Command]) -> rusqlite::Result<()> {
             } => {
                 tx.prepare_cached("INSERT OR IGNORE INTO used VALUES (?1, ?2)")?
                     .execute(params![stage_key, request_key])?;
+            }
+            Command::Job {
+                kind,
+                id,
+                data: Some(data),
+                ..
+            } => {
+                tx.prepare_cached("INSERT OR REPLACE INTO jobs VALUES (?1, ?2, ?3, ?4)")?
+                    .execute(params![kind, id, data, now()])?;
+            }
+            Command::Job {
+                kind,
+                id,
+                data: None,
+                ..
+            } => {
+                tx.prepare_cached("DELETE FROM jobs WHERE kind = ?1 AND id = ?2")?
+                    .execute(params![kind, id])?;
             }
             Command::Flush { .. } => {}
         }

@@ -48,7 +48,8 @@ const SETTINGS: &[FieldSpec] = &[
         Type::Str,
         "The recorded answers for `mode = \"replay\"`: a JSONL file of `{ key, response }` or `{ \
          id, model, response }` lines.",
-    ),
+    )
+    .file(),
     FieldSpec::maybe(
         "temperature",
         Type::Float,
@@ -124,6 +125,21 @@ const SETTINGS: &[FieldSpec] = &[
         "The completion window asked of the Batch API in `mode = \"batch\"`.",
     )
     .operational(),
+    FieldSpec::optional(
+        "poll_interval",
+        Type::Duration,
+        "30s",
+        "How often a submitted batch is asked for its status in `mode = \"batch\"`.",
+    )
+    .operational(),
+    FieldSpec::optional(
+        "structured_outputs",
+        Type::Bool,
+        "true",
+        "Send an op's JSON schema as `response_format` (OpenAI, vLLM, SGLang, Ollama, llama.cpp \
+         and LM Studio accept it). Set `false` for a server that refuses it; answers are \
+         validated against the schema either way.",
+    ),
     FieldSpec::maybe(
         "price",
         Type::Record(PRICE),

@@ -1,6 +1,18 @@
-//! `judge`: rubric scoring of each candidate by a teacher.
+//! `judge`: rubric scoring of each candidate by a teacher, as validated JSON.
 
+use std::sync::Arc;
+
+use dtac_interpreter::resolve::{ModelDecl, Node, PromptText, Value};
 use dtac_interpreter::signature::{FieldSpec, InputSpec, Output, Signature, SignatureKind, Type};
+use dtac_runtime::op::{
+    BuildError, Estimate, OpError, RecordOp, RequestEstimate, StageCtx, StageImpl,
+};
+use dtac_runtime::record::Record;
+use futures::future::BoxFuture;
+use serde_json::{json, Map, Value as Json};
+
+use super::ask::teacher_request;
+use crate::settings::Settings;
 
 pub const SIGNATURE: Signature = Signature {
     doc: DOC,
@@ -73,3 +85,208 @@ overall score rescaled to [0, 1], ready for `vote { weights = { reward = ... } }
 stage judged: judge(aligned) { teacher = gpt, reference = train.solution }
 ```
 "#;
+
+/// The built-in judging prompt. `{{reference}}` is filled by the op (empty without one).
+const DEFAULT_PROMPT: &str = r#"You are grading a solution to a problem.
+
+Problem:
+{{question}}
+{{reference}}
+Solution to grade:
+{{solution}}
+
+Score the solution on each of these criteria from 1 (worst) to 10 (best): {{rubric}}.
+Then give an overall score from 1 to 10, and a rationale of one or two sentences.
+Answer with only a JSON object of the form
+{"scores": {"<criterion>": <integer>, ...}, "overall": <integer>, "rationale": "<text>"}"#;
+
+#[derive(Debug)]
+struct Judge {
+    teacher: Arc<ModelDecl>,
+    rubric: Vec<String>,
+    prompt: Arc<PromptText>,
+    /// Whether the prompt is the built-in one (which shows the reference).
+    builtin: bool,
+    /// `(dataset, field)` of the reference solutions.
+    reference: Option<(String, String)>,
+    repairs: u32,
+    schema: Json,
+}
+
+pub fn build(node: &Node) -> Result<StageImpl, BuildError> {
+    let s = Settings(&node.settings);
+    let teacher = s.model("teacher").ok_or_else(|| BuildError::Invalid {
+        message: "`judge` needs a `teacher`".into(),
+        help: "set `teacher = NAME`".into(),
+    })?;
+    let rubric = s.strings("rubric");
+    if rubric.is_empty() {
+        return Err(BuildError::Invalid {
+            message: "`rubric` is empty".into(),
+            help: "list at least one criterion, e.g. `rubric = [\"correctness\"]`".into(),
+        });
+    }
+    let (prompt, builtin) = match s.prompt("prompt") {
+        Some(p) => (p, false),
+        None => (crate::prompts::builtin(DEFAULT_PROMPT)?, true),
+    };
+    let reference = match s.get("reference") {
+        Some(Value::Field { records, field }) => Some((records.clone(), field.clone())),
+        _ => None,
+    };
+    Ok(StageImpl::Each(Arc::new(Judge {
+        schema: rubric_schema(&rubric),
+        teacher,
+        rubric,
+        prompt,
+        builtin,
+        reference,
+        repairs: s.int("repair_attempts").unwrap_or(1).clamp(0, 10) as u32,
+    })))
+}
+
+/// The answer's schema: every criterion an integer from 1 to 10, an overall score, and a
+/// rationale; nothing else.
+pub fn rubric_schema(rubric: &[String]) -> Json {
+    let score = json!({"type": "integer", "minimum": 1, "maximum": 10});
+    let criteria: Map<String, Json> = rubric.iter().map(|c| (c.clone(), score.clone())).collect();
+    json!({
+        "type": "object",
+        "properties": {
+            "scores": {
+                "type": "object",
+                "properties": criteria,
+                "required": rubric,
+                "additionalProperties": false,
+            },
+            "overall": score,
+            "rationale": {"type": "string"},
+        },
+        "required": ["scores", "overall", "rationale"],
+        "additionalProperties": false,
+    })
+}
+
+impl Judge {
+    fn reference_text(&self, cx: &StageCtx, record: &Record) -> Result<String, OpError> {
+        let Some((dataset, field)) = &self.reference else {
+            return Ok(String::new());
+        };
+        let id = record.key_of("id");
+        let side = cx.side(dataset)?;
+        let text = side
+            .by_id(&id)
+            .and_then(|r| r.fields.get(field))
+            .ok_or_else(|| {
+                OpError::Record(format!(
+                    "no `{dataset}` record with id `{id}` has `{field}`"
+                ))
+            })?;
+        Ok(match text {
+            Json::String(s) => s.clone(),
+            other => other.to_string(),
+        })
+    }
+}
+
+impl RecordOp for Judge {
+    fn run<'a>(
+        &'a self,
+        cx: &'a StageCtx,
+        record: Record,
+    ) -> BoxFuture<'a, Result<Vec<Record>, OpError>> {
+        Box::pin(async move {
+            let rubric = self.rubric.join(", ");
+            let reference = self.reference_text(cx, &record)?;
+            let shown = if self.builtin && !reference.is_empty() {
+                format!("\nA reference solution (correct, for comparison):\n{reference}\n")
+            } else {
+                reference
+            };
+            let user = self
+                .prompt
+                .render(
+                    &record.fields,
+                    &[("rubric", &rubric), ("reference", &shown)],
+                )
+                .map_err(OpError::Record)?;
+            let request = teacher_request(cx, &self.teacher, &user);
+            let answer = cx
+                .chat_json(
+                    &record,
+                    &self.teacher,
+                    &request,
+                    "judgement",
+                    &self.schema,
+                    self.repairs,
+                )
+                .await?;
+            let scores: Map<String, Json> = self
+                .rubric
+                .iter()
+                .map(|c| {
+                    let v = answer
+                        .value
+                        .pointer(&format!("/scores/{}", pointer_escape(c)));
+                    (
+                        c.clone(),
+                        json!(v.and_then(Json::as_f64).unwrap_or(0.0).round() as i64),
+                    )
+                })
+                .collect();
+            let overall = answer.value["overall"].as_f64().unwrap_or(1.0);
+            let mut out = record.derive();
+            out.set("judge_scores", Json::Object(scores));
+            out.set("reward", (overall - 1.0) / 9.0);
+            out.set(
+                "judge_rationale",
+                answer.value["rationale"].as_str().unwrap_or_default(),
+            );
+            out.score("reward", (overall - 1.0) / 9.0);
+            Ok(vec![out])
+        })
+    }
+
+    fn estimate(&self, inputs: u64) -> Estimate {
+        Estimate {
+            records: inputs,
+            requests: vec![RequestEstimate {
+                teacher: self.teacher.clone(),
+                requests: inputs,
+                prompt_tokens: inputs * (self.prompt.source_text().len() as u64 / 4 + 600),
+                completion_tokens: inputs * 120,
+            }],
+        }
+    }
+}
+
+/// A JSON pointer segment for a key (`~` and `/` escaped).
+fn pointer_escape(key: &str) -> String {
+    key.replace('~', "~0").replace('/', "~1")
+}
+
+#[cfg(test)]
+mod tests {
+    use dtac_runtime::llm::schema::{check_schema, validate};
+
+    use super::*;
+
+    #[test]
+    fn the_rubric_schema_is_valid_and_strict() {
+        let rubric: Vec<String> = ["correctness", "clarity"].map(String::from).to_vec();
+        let schema = rubric_schema(&rubric);
+        assert_eq!(check_schema(&schema), Ok(()));
+        let good =
+            json!({"scores": {"correctness": 9, "clarity": 7}, "overall": 8, "rationale": "ok"});
+        assert!(validate(&schema, &good).is_empty());
+        let bad = json!({"scores": {"correctness": 11}, "overall": 8, "rationale": "ok"});
+        let errors = validate(&schema, &bad);
+        assert!(errors.iter().any(|e| e.contains("clarity")), "{errors:?}");
+        assert!(errors.iter().any(|e| e.contains("maximum")), "{errors:?}");
+    }
+
+    #[test]
+    fn the_builtin_prompt_parses() {
+        assert!(crate::prompts::builtin(DEFAULT_PROMPT).is_ok());
+    }
+}

@@ -6,11 +6,13 @@
 //! Plumbing and scoring: filter, map, perplexity, score.
 
 pub mod adapt;
+pub mod ask;
 pub mod consensus;
 pub mod decontaminate;
 pub mod dedup;
 pub mod distill;
 pub mod divergence;
+pub mod endpoint_scoring;
 pub mod export_trainer;
 pub mod filter;
 pub mod generate;

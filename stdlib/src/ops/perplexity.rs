@@ -1,8 +1,18 @@
 //! `perplexity`: the model's perplexity on a text field, optionally given a context.
 
-use dtac_interpreter::signature::{FieldSpec, InputSpec, Output, Signature, SignatureKind, Type};
+use std::sync::Arc;
 
+use dtac_interpreter::resolve::{ModelDecl, Node};
+use dtac_interpreter::signature::{FieldSpec, InputSpec, Output, Signature, SignatureKind, Type};
+use dtac_runtime::op::{
+    BuildError, Estimate, OpError, RecordOp, RequestEstimate, StageCtx, StageImpl,
+};
+use dtac_runtime::record::Record;
+use futures::future::BoxFuture;
+
+use super::endpoint_scoring;
 use super::{BATCH_TOKENS, SCORING_MODEL};
+use crate::settings::Settings;
 
 pub const SIGNATURE: Signature = Signature {
     doc: DOC,
@@ -50,3 +60,64 @@ Useful to filter text the student finds very surprising, or to compare candidate
 stage surprise: perplexity(aligned) { model = small, context = "question" }
 ```
 "#;
+
+#[derive(Debug)]
+struct Perplexity {
+    model: Arc<ModelDecl>,
+    field: String,
+    context: Option<String>,
+}
+
+pub fn build(node: &Node) -> Result<StageImpl, BuildError> {
+    let model = endpoint_scoring::scorer(node)?;
+    let s = Settings(&node.settings);
+    Ok(StageImpl::Each(Arc::new(Perplexity {
+        model,
+        field: s.str("field").unwrap_or("solution").to_string(),
+        context: s.str("context").map(str::to_string),
+    })))
+}
+
+impl RecordOp for Perplexity {
+    fn run<'a>(
+        &'a self,
+        cx: &'a StageCtx,
+        record: Record,
+    ) -> BoxFuture<'a, Result<Vec<Record>, OpError>> {
+        Box::pin(async move {
+            let scored = endpoint_scoring::score(
+                cx,
+                &record,
+                &self.model,
+                self.context.as_deref(),
+                &self.field,
+            )
+            .await?;
+            let n = scored.logprobs.len();
+            if n == 0 {
+                return Err(OpError::Record(format!(
+                    "`{}` has no scored tokens",
+                    self.field
+                )));
+            }
+            let perplexity = (-scored.total() / n as f64).exp();
+            let mut out = record.derive();
+            out.set("perplexity", perplexity);
+            out.set("tokens", n as u64);
+            out.score("perplexity", perplexity);
+            Ok(vec![out])
+        })
+    }
+
+    fn estimate(&self, inputs: u64) -> Estimate {
+        Estimate {
+            records: inputs,
+            requests: vec![RequestEstimate {
+                teacher: self.model.clone(),
+                requests: inputs,
+                prompt_tokens: inputs * 500,
+                completion_tokens: 0,
+            }],
+        }
+    }
+}

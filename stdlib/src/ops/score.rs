@@ -1,8 +1,18 @@
 //! `score`: log p of one field given another, per record.
 
-use dtac_interpreter::signature::{FieldSpec, InputSpec, Output, Signature, SignatureKind, Type};
+use std::sync::Arc;
 
+use dtac_interpreter::resolve::{ModelDecl, Node};
+use dtac_interpreter::signature::{FieldSpec, InputSpec, Output, Signature, SignatureKind, Type};
+use dtac_runtime::op::{
+    BuildError, Estimate, OpError, RecordOp, RequestEstimate, StageCtx, StageImpl,
+};
+use dtac_runtime::record::Record;
+use futures::future::BoxFuture;
+
+use super::endpoint_scoring;
 use super::{BATCH_TOKENS, SCORING_MODEL};
+use crate::settings::Settings;
 
 pub const SIGNATURE: Signature = Signature {
     doc: DOC,
@@ -63,3 +73,64 @@ answer after a candidate's reasoning.
 stage likely: score(candidates) { model = small, target = "solution", context = "question" }
 ```
 "#;
+
+#[derive(Debug)]
+struct Score {
+    model: Arc<ModelDecl>,
+    target: String,
+    context: Option<String>,
+    per_token: bool,
+}
+
+pub fn build(node: &Node) -> Result<StageImpl, BuildError> {
+    let model = endpoint_scoring::scorer(node)?;
+    let s = Settings(&node.settings);
+    Ok(StageImpl::Each(Arc::new(Score {
+        model,
+        target: s.str("target").unwrap_or("solution").to_string(),
+        context: s.str("context").map(str::to_string),
+        per_token: s.bool("per_token").unwrap_or(false),
+    })))
+}
+
+impl RecordOp for Score {
+    fn run<'a>(
+        &'a self,
+        cx: &'a StageCtx,
+        record: Record,
+    ) -> BoxFuture<'a, Result<Vec<Record>, OpError>> {
+        Box::pin(async move {
+            let scored = endpoint_scoring::score(
+                cx,
+                &record,
+                &self.model,
+                self.context.as_deref(),
+                &self.target,
+            )
+            .await?;
+            let n = scored.logprobs.len();
+            let total = scored.total();
+            let mut out = record.derive();
+            out.set("logprob", total);
+            out.set("logprob_mean", if n == 0 { 0.0 } else { total / n as f64 });
+            out.set("target_tokens", n as u64);
+            if self.per_token {
+                out.set("token_logprobs", scored.logprobs.clone());
+            }
+            out.score("logprob", total);
+            Ok(vec![out])
+        })
+    }
+
+    fn estimate(&self, inputs: u64) -> Estimate {
+        Estimate {
+            records: inputs,
+            requests: vec![RequestEstimate {
+                teacher: self.model.clone(),
+                requests: inputs,
+                prompt_tokens: inputs * 500,
+                completion_tokens: 0,
+            }],
+        }
+    }
+}

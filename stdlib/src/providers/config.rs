@@ -14,6 +14,8 @@ pub(crate) const DEFAULT_ENDPOINT: &str = "https://api.openai.com/v1";
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
 const DEFAULT_ATTEMPTS: i64 = 6;
 const DEFAULT_CONCURRENCY: i64 = 16;
+const DEFAULT_POLL: Duration = Duration::from_secs(30);
+const DEFAULT_BATCH_WINDOW: Duration = Duration::from_secs(24 * 3600);
 /// More requests in flight than any server takes; keeps the semaphore far below its
 /// own maximum.
 const MAX_CONCURRENCY: i64 = 1 << 16;
@@ -36,6 +38,13 @@ pub(crate) struct Connection {
     pub max_attempts: u32,
     /// Requests in flight to the endpoint.
     pub max_concurrency: usize,
+    /// Requests and tokens per minute at the endpoint.
+    pub rpm: Option<u64>,
+    pub tpm: Option<u64>,
+    /// How often a submitted batch is asked for its status.
+    pub poll_interval: Duration,
+    /// The completion window asked of the Batch API.
+    pub batch_window: Duration,
 }
 
 /// The endpoint's identity as it goes into request keys: the `endpoint` setting without
@@ -70,29 +79,29 @@ fn split_credentials(url: &str) -> (String, Option<String>) {
     }
 }
 
-/// Reads the settings, refusing the modes this provider does not implement and values
-/// that could never work (a zero timeout, no attempts, no concurrency).
-pub(crate) fn read(teacher: &ModelDecl) -> Result<Connection, String> {
+/// How a teacher's requests are answered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Mode {
+    Online,
+    Batch,
+    Replay,
+}
+
+pub(crate) fn mode_of(teacher: &ModelDecl) -> Result<Mode, String> {
     match teacher.str("mode").unwrap_or("online") {
-        "online" => {}
-        // Said plainly rather than answered online: a batch teacher is priced and
-        // scheduled differently, and a replay teacher must never reach the network.
-        "batch" => {
-            return Err(
-                "`mode = \"batch\"` is not available yet (it arrives with the \
-                        providers issue); use `mode = \"online\"` for now"
-                    .into(),
-            )
-        }
-        "replay" => {
-            return Err(
-                "`mode = \"replay\"` is not available yet (it arrives with the \
-                        providers issue); use `mode = \"online\"` for now"
-                    .into(),
-            )
-        }
-        other => return Err(format!("unknown `mode = \"{other}\"`")),
+        "online" => Ok(Mode::Online),
+        "batch" => Ok(Mode::Batch),
+        "replay" => Ok(Mode::Replay),
+        other => Err(format!(
+            "unknown `mode = \"{other}\"`; use \"online\", \"batch\" or \"replay\""
+        )),
     }
+}
+
+/// Reads the connection settings, refusing values that could never work (a zero
+/// timeout, no attempts, no concurrency).
+pub(crate) fn read(teacher: &ModelDecl) -> Result<Connection, String> {
+    mode_of(teacher)?;
     let base_url = base_url_of(teacher);
     let (endpoint, url_credentials) = split_credentials(&base_url);
     let lower = endpoint.to_ascii_lowercase();
@@ -115,6 +124,16 @@ pub(crate) fn read(teacher: &ModelDecl) -> Result<Connection, String> {
     };
     let max_attempts = at_least_one(teacher, "max_attempts", DEFAULT_ATTEMPTS)?;
     let max_concurrency = at_least_one(teacher, "max_concurrency", DEFAULT_CONCURRENCY)?;
+    let per_minute = |name: &str| -> Result<Option<u64>, String> {
+        match teacher.get(name) {
+            None => Ok(None),
+            Some(_) => Ok(Some(at_least_one(teacher, name, 1)? as u64)),
+        }
+    };
+    let rpm = per_minute("rpm")?;
+    let tpm = per_minute("tpm")?;
+    let poll_interval = positive_duration(teacher, "poll_interval", DEFAULT_POLL)?;
+    let batch_window = positive_duration(teacher, "batch_window", DEFAULT_BATCH_WINDOW)?;
     Ok(Connection {
         endpoint,
         base_url,
@@ -123,7 +142,24 @@ pub(crate) fn read(teacher: &ModelDecl) -> Result<Connection, String> {
         timeout,
         max_attempts: u32::try_from(max_attempts).unwrap_or(u32::MAX),
         max_concurrency: usize::try_from(max_concurrency.min(MAX_CONCURRENCY)).unwrap_or(1),
+        rpm,
+        tpm,
+        poll_interval,
+        batch_window,
     })
+}
+
+fn positive_duration(
+    teacher: &ModelDecl,
+    name: &str,
+    default: Duration,
+) -> Result<Duration, String> {
+    match teacher.get(name) {
+        None => Ok(default),
+        Some(Value::Duration(d)) if !d.is_zero() => Ok(*d),
+        Some(Value::Duration(_)) => Err(format!("`{name}` must be longer than zero")),
+        Some(_) => Err(format!("`{name}` must be a duration such as `30s`")),
+    }
 }
 
 fn at_least_one(teacher: &ModelDecl, name: &str, default: i64) -> Result<i64, String> {
@@ -234,11 +270,24 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn unavailable_modes_are_refused_plainly() {
-        let batch = read(&teacher(&[("mode", s("batch"))])).unwrap_err();
-        assert!(batch.contains("`mode = \"batch\"`"), "{batch}");
-        let replay = read(&teacher(&[("mode", s("replay"))])).unwrap_err();
-        assert!(replay.contains("`mode = \"replay\"`"), "{replay}");
+    fn modes_and_rates() {
+        assert_eq!(mode_of(&teacher(&[("mode", s("batch"))])), Ok(Mode::Batch));
+        assert_eq!(
+            mode_of(&teacher(&[("mode", s("replay"))])),
+            Ok(Mode::Replay)
+        );
+        assert_eq!(mode_of(&teacher(&[])), Ok(Mode::Online));
+        assert!(mode_of(&teacher(&[("mode", s("offline"))])).is_err());
+        let c = read(&teacher(&[
+            ("rpm", Value::Int(600)),
+            ("tpm", Value::Int(90_000)),
+            ("poll_interval", Value::Duration(Duration::from_millis(50))),
+        ]))
+        .expect("valid");
+        assert_eq!((c.rpm, c.tpm), (Some(600), Some(90_000)));
+        assert_eq!(c.poll_interval, Duration::from_millis(50));
+        assert_eq!(c.batch_window, Duration::from_secs(86_400));
+        assert!(read(&teacher(&[("rpm", Value::Int(0))])).is_err());
     }
 
     #[test]

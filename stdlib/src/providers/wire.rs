@@ -76,6 +76,21 @@ pub(crate) fn response(answer: &Json) -> Result<ChatResponse, String> {
         .and_then(Json::as_str)
         .unwrap_or_default()
         .to_string();
+    let usage = usage(answer);
+    let logprobs = choice
+        .get("logprobs")
+        .filter(|l| !l.is_null())
+        .map(token_logprobs);
+    Ok(ChatResponse {
+        text,
+        finish_reason,
+        usage,
+        logprobs,
+    })
+}
+
+/// The tokens an answer reports (zero where a server leaves `usage` out).
+pub(crate) fn usage(answer: &Json) -> Usage {
     let tokens = |name: &str| {
         answer
             .get("usage")
@@ -83,17 +98,40 @@ pub(crate) fn response(answer: &Json) -> Result<ChatResponse, String> {
             .and_then(Json::as_u64)
             .unwrap_or(0)
     };
-    let usage = Usage {
+    Usage {
         prompt_tokens: tokens("prompt_tokens"),
         completion_tokens: tokens("completion_tokens"),
+    }
+}
+
+/// Chat log-probabilities in dtac's record shape, the same from every server:
+/// `[{"token", "logprob", "top": [{"token", "logprob"}, …]}, …]` per generated token,
+/// alternatives most likely first. OpenAI's `bytes` are left out (the token text says it).
+pub(crate) fn token_logprobs(logprobs: &Json) -> Json {
+    let entry = |e: &Json| {
+        json!({
+            "token": e.get("token").cloned().unwrap_or(Json::Null),
+            "logprob": e.get("logprob").cloned().unwrap_or(Json::Null),
+        })
     };
-    let logprobs = choice.get("logprobs").filter(|l| !l.is_null()).cloned();
-    Ok(ChatResponse {
-        text,
-        finish_reason,
-        usage,
-        logprobs,
-    })
+    let content = logprobs.get("content").and_then(Json::as_array);
+    let tokens: Vec<Json> = content
+        .into_iter()
+        .flatten()
+        .map(|e| {
+            let mut out = entry(e);
+            let top: Vec<Json> = e
+                .get("top_logprobs")
+                .and_then(Json::as_array)
+                .into_iter()
+                .flatten()
+                .map(entry)
+                .collect();
+            out["top"] = Json::Array(top);
+            out
+        })
+        .collect();
+    Json::Array(tokens)
 }
 
 #[cfg(test)]
@@ -156,7 +194,9 @@ mod tests {
 
     #[test]
     fn answers_are_read_from_the_first_choice() {
-        let lp = json!({"content": [{"token": "4", "logprob": -0.1, "top_logprobs": []}]});
+        let lp = json!({"content": [{"token": "4", "logprob": -0.1, "bytes": [52], "top_logprobs": [
+            {"token": "4", "logprob": -0.1, "bytes": [52]}, {"token": "5", "logprob": -2.5, "bytes": [53]}
+        ]}]});
         let answer = json!({
             "choices": [
                 {"message": {"role": "assistant", "content": "4"}, "finish_reason": "stop", "logprobs": lp},
@@ -169,7 +209,12 @@ mod tests {
         assert_eq!(r.finish_reason, "stop");
         assert_eq!(r.usage.prompt_tokens, 12);
         assert_eq!(r.usage.completion_tokens, 1);
-        assert_eq!(r.logprobs, Some(lp));
+        assert_eq!(
+            r.logprobs,
+            Some(json!([{"token": "4", "logprob": -0.1, "top": [
+                {"token": "4", "logprob": -0.1}, {"token": "5", "logprob": -2.5}
+            ]}]))
+        );
     }
 
     #[test]

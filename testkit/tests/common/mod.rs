@@ -176,3 +176,93 @@ pub async fn post(addr: SocketAddr, path: &str, body: &Value) -> HttpResponse {
 pub fn chat_body(model: &str, user: &str) -> Value {
     serde_json::json!({"model": model, "messages": [{"role": "user", "content": user}]})
 }
+
+/// GETs a path on a fresh connection.
+pub async fn get(addr: SocketAddr, path: &str) -> HttpResponse {
+    request(addr, "GET", path, &[], b"")
+        .await
+        .expect("request failed")
+}
+
+/// A `multipart/form-data` body with CRLF line breaks; a field with a filename is a file.
+pub fn multipart(boundary: &str, fields: &[(&str, Option<&str>, &[u8])]) -> Vec<u8> {
+    let mut body = Vec::new();
+    for (name, filename, data) in fields {
+        body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
+        let disposition = match filename {
+            Some(f) => format!("form-data; name=\"{name}\"; filename=\"{f}\"\r\nContent-Type: application/octet-stream"),
+            None => format!("form-data; name=\"{name}\""),
+        };
+        body.extend_from_slice(format!("Content-Disposition: {disposition}\r\n\r\n").as_bytes());
+        body.extend_from_slice(data);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    body
+}
+
+/// Uploads `data` as a file with this purpose and returns the response.
+pub async fn upload(addr: SocketAddr, purpose: &str, filename: &str, data: &[u8]) -> HttpResponse {
+    let boundary = "testkit-boundary-7MA4YWxk";
+    let body = multipart(
+        boundary,
+        &[
+            ("purpose", None, purpose.as_bytes()),
+            ("file", Some(filename), data),
+        ],
+    );
+    let content_type = format!("multipart/form-data; boundary={boundary}");
+    request(
+        addr,
+        "POST",
+        "/v1/files",
+        &[("Content-Type", &content_type)],
+        &body,
+    )
+    .await
+    .expect("upload failed")
+}
+
+/// One batch input line for the chat endpoint.
+pub fn batch_line(custom_id: &str, body: &Value) -> String {
+    serde_json::json!({"custom_id": custom_id, "method": "POST", "url": "/v1/chat/completions", "body": body})
+        .to_string()
+}
+
+/// Uploads JSONL lines and creates a batch over them; returns the create response.
+pub async fn start_batch(addr: SocketAddr, endpoint: &str, lines: &[String]) -> HttpResponse {
+    let file = upload(addr, "batch", "input.jsonl", lines.join("\n").as_bytes()).await;
+    assert_eq!(file.status, 200, "{}", String::from_utf8_lossy(&file.body));
+    let id = file.json()["id"].as_str().expect("file id").to_string();
+    post(
+        addr,
+        "/v1/batches",
+        &serde_json::json!({"input_file_id": id, "endpoint": endpoint, "completion_window": "24h"}),
+    )
+    .await
+}
+
+/// Polls a batch until its status is final and returns the batch object.
+pub async fn wait_for_batch(addr: SocketAddr, id: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let batch = get(addr, &format!("/v1/batches/{id}")).await.json();
+        let status = batch["status"].as_str().unwrap_or_default().to_string();
+        if ["completed", "failed", "expired", "cancelled"].contains(&status.as_str()) {
+            return batch;
+        }
+        assert!(Instant::now() < deadline, "batch {id} stuck in {status}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// A file's lines, each parsed as JSON.
+pub async fn jsonl(addr: SocketAddr, file_id: &str) -> Vec<Value> {
+    let r = get(addr, &format!("/v1/files/{file_id}/content")).await;
+    assert_eq!(r.status, 200);
+    String::from_utf8(r.body)
+        .expect("file is not UTF-8")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("line is not JSON"))
+        .collect()
+}
