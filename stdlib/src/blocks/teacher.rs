@@ -243,11 +243,13 @@ fn lint(values: &dyn LintValues) -> Vec<Lint> {
             help: "use a temperature between 0 and 2".into(),
         });
     }
-    if values.str("mode").as_deref() == Some("replay") && values.str("endpoint").is_some() {
+    // A replay teacher never contacts its endpoint, but keeps it: request keys name the
+    // endpoint, so answers recorded by key (a `dtac cache export`) match only under it.
+    if values.str("mode").as_deref() == Some("replay") && values.str("replay").is_none() {
         lints.push(Lint {
-            setting: Some("endpoint"),
-            message: "a replay teacher never contacts its endpoint".into(),
-            help: "remove `endpoint`, or use `mode = \"online\"`".into(),
+            setting: Some("mode"),
+            message: "a replay teacher needs the file of recorded answers".into(),
+            help: "add `replay = \"answers.jsonl\"` (see docs/providers.md)".into(),
         });
     }
     lints

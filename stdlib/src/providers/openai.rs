@@ -75,7 +75,13 @@ impl ProviderFactory for OpenAiFactory {
             None => None,
         };
         if mode == Mode::Batch {
-            return Ok(Arc::new(BatchProvider::new(&connection, key, env.clone())?));
+            let model = teacher.str("model").unwrap_or_default();
+            return Ok(Arc::new(BatchProvider::new(
+                &connection,
+                model,
+                key,
+                env.clone(),
+            )?));
         }
         let endpoint = self.endpoints.get(
             &connection.endpoint,

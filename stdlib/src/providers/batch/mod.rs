@@ -47,6 +47,9 @@ pub struct BatchProvider {
 
 pub(crate) struct Inner {
     endpoint_id: String,
+    /// One model per batch (the Batch API refuses files that mix models), so each batch
+    /// teacher has its own batches.
+    model: String,
     client: Client<OpenAIConfig>,
     key: Option<String>,
     url_credentials: Option<String>,
@@ -73,6 +76,7 @@ struct State {
 impl BatchProvider {
     pub(crate) fn new(
         connection: &Connection,
+        model: &str,
         key: Option<String>,
         env: ProviderEnv,
     ) -> Result<BatchProvider, String> {
@@ -86,6 +90,7 @@ impl BatchProvider {
             .build();
         let inner = Arc::new(Inner {
             endpoint_id: connection.endpoint.clone(),
+            model: model.to_string(),
             client: Client::with_config(config).with_backoff(no_retries),
             key,
             url_credentials: connection.url_credentials.clone(),
@@ -126,7 +131,8 @@ impl Inner {
             let Some(job) = job::Stored::parse(&data) else {
                 continue;
             };
-            if job.endpoint != self.endpoint_id {
+            let model = job.requests.values().next().map(|(r, _)| r.model.as_str());
+            if job.endpoint != self.endpoint_id || model != Some(self.model.as_str()) {
                 continue;
             }
             {
