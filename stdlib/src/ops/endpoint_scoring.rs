@@ -10,7 +10,7 @@ use std::sync::Arc;
 use dtac_interpreter::resolve::{ModelDecl, Node};
 use dtac_interpreter::signature::SignatureKind;
 use dtac_runtime::llm::{ScoreRequest, ScoreResponse};
-use dtac_runtime::op::{BuildError, OpError, StageCtx};
+use dtac_runtime::op::{BuildError, Estimate, OpError, RequestEstimate, StageCtx};
 use dtac_runtime::record::Record;
 use serde_json::Value as Json;
 
@@ -81,4 +81,17 @@ pub async fn score(
         target: text_of(record, target)?,
     };
     cx.score(record, teacher, &request).await
+}
+
+/// One scoring request per record, about 500 prompt tokens each, nothing generated.
+pub fn estimate(model: &Arc<ModelDecl>, inputs: u64) -> Estimate {
+    Estimate {
+        records: inputs,
+        requests: vec![RequestEstimate {
+            teacher: model.clone(),
+            requests: inputs,
+            prompt_tokens: inputs * 500,
+            completion_tokens: 0,
+        }],
+    }
 }

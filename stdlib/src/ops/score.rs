@@ -4,9 +4,7 @@ use std::sync::Arc;
 
 use dtac_interpreter::resolve::{ModelDecl, Node};
 use dtac_interpreter::signature::{FieldSpec, InputSpec, Output, Signature, SignatureKind, Type};
-use dtac_runtime::op::{
-    BuildError, Estimate, OpError, RecordOp, RequestEstimate, StageCtx, StageImpl,
-};
+use dtac_runtime::op::{BuildError, Estimate, OpError, RecordOp, StageCtx, StageImpl};
 use dtac_runtime::record::Record;
 use futures::future::BoxFuture;
 
@@ -123,14 +121,6 @@ impl RecordOp for Score {
     }
 
     fn estimate(&self, inputs: u64) -> Estimate {
-        Estimate {
-            records: inputs,
-            requests: vec![RequestEstimate {
-                teacher: self.model.clone(),
-                requests: inputs,
-                prompt_tokens: inputs * 500,
-                completion_tokens: 0,
-            }],
-        }
+        endpoint_scoring::estimate(&self.model, inputs)
     }
 }
