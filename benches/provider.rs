@@ -16,6 +16,8 @@
 //!
 //! Run: `cargo bench --bench provider`.
 
+mod support;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -23,12 +25,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use dtac_interpreter::resolve::resolve;
-use dtac_interpreter::{check_path, CheckOptions};
-use dtac_runtime::exec::{Outcome, RunResult};
-use dtac_runtime::progress::Quiet;
-use dtac_runtime::session::{prepare, Options};
-use dtac_runtime::stop::Stop;
+use dtac_runtime::exec::RunResult;
 
 const REQUESTS: usize = 2_000;
 const CONCURRENCY: usize = 64;
@@ -182,30 +179,10 @@ stage candidates: generate(train) {{ teachers = [t1], prompt = solve, n = 1, con
     )
 }
 
-/// Checking and resolving happen before the clock starts: they are the same whatever the
-/// provider does, and `benches/check.rs` measures them.
+/// One complete run, checking and resolving included (the same whatever the provider
+/// does; `benches/check.rs` measures them).
 async fn run_dtac(recipe: &Path, state: &Path) -> RunResult {
-    let registry = dtac_stdlib::registry();
-    let checked = check_path(recipe, &registry, &CheckOptions::default());
-    assert!(!checked.has_errors(), "bench recipe checks");
-    // No environment: the teacher's key stays unset, so requests carry none.
-    let resolved = resolve(&checked, &registry, &|_| None).expect("resolves");
-    let options = Options {
-        state_dir: state.to_path_buf(),
-        ..Options::default()
-    };
-    let impls = dtac_stdlib::implementations();
-    let prepared = prepare(resolved, impls.as_ref(), &options, true)
-        .await
-        .expect("prepares");
-    let started = prepared.start(
-        dtac_stdlib::provider_factory(),
-        &options,
-        Arc::new(Quiet),
-        Stop::new(),
-    );
-    let result = started.execute().await;
-    assert_eq!(result.outcome, Outcome::Completed);
+    let result = support::execute(support::resolved(recipe), state).await;
     for stage in &result.stages {
         assert_eq!(stage.errors, 0, "stage `{}` lost records", stage.name);
     }

@@ -10,16 +10,11 @@
 //!
 //! Run: `cargo bench --bench run`.
 
+mod support;
+
 use std::path::Path;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use dtac_interpreter::resolve::resolve;
-use dtac_interpreter::{check_path, CheckOptions};
-use dtac_runtime::exec::Outcome;
-use dtac_runtime::progress::Quiet;
-use dtac_runtime::session::{prepare, Options};
-use dtac_runtime::stop::Stop;
 use dtac_runtime::store::Store;
 use serde_json::{Map, Value};
 
@@ -98,27 +93,9 @@ fn main() {
 }
 
 async fn run_dtac(recipe: &Path, state: &Path) -> Duration {
-    let registry = dtac_stdlib::registry();
-    let checked = check_path(recipe, &registry, &CheckOptions::default());
-    assert!(!checked.has_errors(), "bench recipe checks");
-    let resolved = resolve(&checked, &registry, &|_| None).expect("resolves");
-    let options = Options {
-        state_dir: state.to_path_buf(),
-        ..Options::default()
-    };
-    let impls = dtac_stdlib::implementations();
+    let recipe = support::resolved(recipe);
     let start = Instant::now();
-    let prepared = prepare(resolved, impls.as_ref(), &options, true)
-        .await
-        .expect("prepares");
-    let started = prepared.start(
-        dtac_stdlib::provider_factory(),
-        &options,
-        Arc::new(Quiet),
-        Stop::new(),
-    );
-    let result = started.execute().await;
-    assert_eq!(result.outcome, Outcome::Completed);
+    support::execute(recipe, state).await;
     start.elapsed()
 }
 
