@@ -59,7 +59,32 @@ pub struct StageCtx {
     pub stop: Stop,
     /// Records dropped on purpose, by reason.
     pub dropped: Mutex<BTreeMap<String, u64>>,
+    /// Why particular records were dropped (the matching n-gram, the kept duplicate).
+    pub notes: Mutex<Vec<DropNote>>,
+    /// Tables the op adds to the run report.
+    pub tables: Mutex<Vec<ReportTable>>,
 }
+
+/// Why one record was dropped, for the run report.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DropNote {
+    /// The record's `id` field (the problem), else its provenance id.
+    pub record: String,
+    pub reason: String,
+    /// What the op found: `{ "ngram": "...", "benchmark": "bench", "benchmark_id": "17" }`.
+    pub detail: serde_json::Value,
+}
+
+/// A table an op puts in the run report (the token-shift table).
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ReportTable {
+    pub title: String,
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<serde_json::Value>>,
+}
+
+/// Drop notes kept per stage; beyond this only the counts grow (the report says so).
+pub const MAX_DROP_NOTES: usize = 10_000;
 
 impl StageCtx {
     /// Asks `teacher`, through the response cache, on behalf of `record`.
@@ -129,6 +154,39 @@ impl StageCtx {
             .unwrap_or_else(|e| e.into_inner())
             .entry(reason.to_string())
             .or_default() += 1;
+    }
+
+    /// Counts a dropped record like [`StageCtx::drop_record`] and keeps why, so the run
+    /// report can show it ("shares the 13-gram `...` with `bench` record 17").
+    pub fn drop_because(&self, record: &Record, reason: &str, detail: serde_json::Value) {
+        self.drop_record(reason);
+        let mut notes = self.notes.lock().unwrap_or_else(|e| e.into_inner());
+        if notes.len() < MAX_DROP_NOTES {
+            let id = record.key_of("id");
+            notes.push(DropNote {
+                record: if id.is_empty() {
+                    record.meta.id.clone()
+                } else {
+                    id
+                },
+                reason: reason.to_string(),
+                detail,
+            });
+        }
+    }
+
+    /// Adds a table to the run report.
+    pub fn report_table(&self, table: ReportTable) {
+        self.tables
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(table);
+    }
+
+    pub fn take_notes(&self) -> (Vec<DropNote>, Vec<ReportTable>) {
+        let notes = std::mem::take(&mut *self.notes.lock().unwrap_or_else(|e| e.into_inner()));
+        let tables = std::mem::take(&mut *self.tables.lock().unwrap_or_else(|e| e.into_inner()));
+        (notes, tables)
     }
 
     pub fn drops(&self) -> BTreeMap<String, u64> {
@@ -230,12 +288,21 @@ pub enum StageImpl {
     Each(Arc<dyn RecordOp>),
     Group {
         op: Arc<dyn GroupOp>,
-        /// The field records are grouped by.
+        /// The field records are grouped by; empty: the whole input is one group.
         by: String,
     },
 }
 
 impl StageImpl {
+    /// An op that needs its whole input at once (a style profile, a frequency table): one
+    /// group of every record, in input order. An empty input makes no group.
+    pub fn whole(op: Arc<dyn GroupOp>) -> StageImpl {
+        StageImpl::Group {
+            op,
+            by: String::new(),
+        }
+    }
+
     pub fn estimate(&self, inputs: u64) -> Estimate {
         match self {
             StageImpl::Source(s) => Estimate::passthrough(s.count().unwrap_or(0)),

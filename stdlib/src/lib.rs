@@ -14,6 +14,7 @@
 
 pub mod blocks;
 pub mod device;
+pub mod expr;
 pub mod formats;
 pub mod impls;
 pub mod objectives;

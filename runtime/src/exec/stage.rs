@@ -153,6 +153,8 @@ pub(super) async fn run_stage(
         side,
         stop: run.stop.clone(),
         dropped: Default::default(),
+        notes: Default::default(),
+        tables: Default::default(),
     };
     let _ = go_tx.send(());
 
@@ -250,6 +252,7 @@ pub(super) async fn run_stage(
     summary.errors = tally.errors;
     summary.error_samples = tally.error_samples;
     summary.dropped = cx.drops();
+    (summary.drop_notes, summary.tables) = cx.take_notes();
     summary.seconds = started.elapsed().as_secs_f64();
     for ((stage, teacher), usage) in run.gateway.usage() {
         if stage == node.name {
@@ -537,6 +540,15 @@ enum Groups {
 
 impl Groups {
     fn open(run: &Run, upstream_key: &str, by: &str) -> Result<Groups, String> {
+        if by.is_empty() {
+            let all = read_all(&run.store, upstream_key)?;
+            let groups = if all.is_empty() {
+                Vec::new()
+            } else {
+                vec![all]
+            };
+            return Ok(Groups::InMemory(groups.into_iter()));
+        }
         if by == "id" {
             let keys = run
                 .store

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::llm::UsageStats;
+use crate::op::{DropNote, ReportTable};
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 pub struct StageSummary {
@@ -16,6 +17,12 @@ pub struct StageSummary {
     pub records_out: u64,
     /// Records the op dropped on purpose, by reason ("wrong answer").
     pub dropped: BTreeMap<String, u64>,
+    /// Why particular records were dropped (up to `op::MAX_DROP_NOTES`).
+    #[serde(default)]
+    pub drop_notes: Vec<DropNote>,
+    /// Tables the op added to the report.
+    #[serde(default)]
+    pub tables: Vec<ReportTable>,
     /// Records lost to errors.
     pub errors: u64,
     /// A few of the errors, for the report: `(record id, message)`.

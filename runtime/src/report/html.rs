@@ -94,6 +94,8 @@ pub fn render_html(report: &Report) -> String {
     stage_table(&mut out, report);
     problems(&mut out, report);
     costs(&mut out, report);
+    super::notes::why_dropped(&mut out, report);
+    super::notes::op_tables(&mut out, report);
     scores(&mut out, report);
     exports(&mut out, report);
     put!(
@@ -550,7 +552,7 @@ fn number(v: f64) -> String {
 /// Text for HTML content or a quoted attribute. Control characters other than newline and
 /// tab become spaces, and `://` is written with an entity so that the page never holds a
 /// URL, even inside an error message (it reads the same).
-fn esc(s: &str) -> String {
+pub(super) fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 16);
     for c in s.chars() {
         match c {

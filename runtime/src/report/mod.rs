@@ -4,6 +4,7 @@
 mod cells;
 mod date;
 mod html;
+mod notes;
 mod table;
 
 use std::path::{Path, PathBuf};

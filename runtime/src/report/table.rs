@@ -322,6 +322,16 @@ pub(super) mod tests {
             seconds: 125.0,
             cached: false,
             scores,
+            drop_notes: vec![crate::op::DropNote {
+                record: "P<7>".into(),
+                reason: "contaminated".into(),
+                detail: serde_json::json!({"ngram": "a <b> c", "benchmark": "bench"}),
+            }],
+            tables: vec![crate::op::ReportTable {
+                title: "Token shift".into(),
+                columns: vec!["token".into(), "shift".into()],
+                rows: vec![vec![serde_json::json!("<therefore>"), serde_json::json!(1.25)]],
+            }],
         };
 
         let idle = StageSummary {

@@ -8,6 +8,7 @@ use dtac_runtime::op::{BuildError, OpError, RecordOp, StageCtx, StageImpl};
 use dtac_runtime::record::Record;
 use futures::future::BoxFuture;
 
+use crate::expr::Expr;
 use crate::settings::Settings;
 
 pub const SIGNATURE: Signature = Signature {
@@ -18,6 +19,12 @@ pub const SIGNATURE: Signature = Signature {
             "rename",
             Type::Map(&Type::Str),
             "New name = old name: `{ question = \"problem\" }`.",
+        ),
+        FieldSpec::maybe(
+            "compute",
+            Type::Map(&Type::Str),
+            "New fields from expressions over the record (the `filter` language): \
+             `{ words = \"words(solution)\", passed = \"correct && agreement >= 0.5\" }`.",
         ),
         FieldSpec::maybe("drop", Type::List(&Type::Str), "Fields to remove."),
         FieldSpec::maybe(
@@ -41,8 +48,15 @@ pub const SIGNATURE: Signature = Signature {
     )
 };
 
-const DOC: &str = r#"Reshapes records: `rename` first, then `drop`, then `keep`. Renaming onto an existing
-field replaces it; renaming a field the record lacks is a per-record error.
+const DOC: &str = r#"Reshapes records: `rename` first, then `compute`, then `drop`, then `keep`. Renaming
+onto an existing field replaces it; renaming a field the record lacks is a per-record
+error.
+
+`compute` adds (or replaces) fields with the value of an expression in the language of
+`filter` (`dtac ops filter`): field paths, literals, comparisons, `&& || !`, arithmetic,
+`len`, `words`, `lines`, `lower`, `contains`, `abs`. Each expression sees the record as
+it was after renaming, not the other computed fields. A record lacking a field an
+expression reads is a per-record error. A computed number can feed `vote`'s `weights`.
 
 `dtac check` does not yet follow renames into later stages: declare the resulting fields
 with `schema` to have them checked; without it, later uses of the records' fields are not
@@ -51,6 +65,7 @@ checked.
 ```dta
 stage tidy: map(champ) {
     rename = { question = "problem", answer = "final_answer" },
+    compute = { length = "words(solution)" },
     drop = ["source"],
     schema = { id: str, question: str, answer: str },
 }
@@ -61,14 +76,24 @@ stage tidy: map(champ) {
 #[derive(Debug)]
 pub struct Map {
     rename: Vec<(String, String)>,
+    compute: Vec<(String, Expr)>,
     drop: Vec<String>,
     keep: Option<Vec<String>>,
 }
 
 pub fn build(node: &Node) -> Result<StageImpl, BuildError> {
     let s = Settings(&node.settings);
+    let mut compute = Vec::new();
+    for (field, source) in s.string_map("compute") {
+        let expr = Expr::parse(&source).map_err(|e| BuildError::Invalid {
+            message: format!("`compute.{field}` does not parse: {}", e.show(&source)),
+            help: "see `dtac ops filter` for the expression language".into(),
+        })?;
+        compute.push((field, expr));
+    }
     Ok(StageImpl::Each(Arc::new(Map {
         rename: s.string_map("rename"),
+        compute,
         drop: s.strings("drop"),
         keep: s.get("keep").map(|_| s.strings("keep")),
     })))
@@ -84,6 +109,18 @@ impl Map {
                 }
                 None => return Err(format!("`rename`: the record has no field `{old}`")),
             }
+        }
+        let computed = self
+            .compute
+            .iter()
+            .map(|(field, expr)| {
+                expr.eval(&record.fields)
+                    .map(|v| (field.clone(), v))
+                    .map_err(|e| format!("`compute.{field} = \"{}\"`: {e}", expr.source()))
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        for (field, value) in computed {
+            record.fields.insert(field, value);
         }
         for name in &self.drop {
             record.fields.remove(name);
