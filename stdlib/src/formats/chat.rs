@@ -7,10 +7,11 @@ use dtac_interpreter::resolve::ExportNode;
 use dtac_interpreter::signature::{Signature, SignatureKind};
 use dtac_runtime::op::{BuildError, Exporter};
 use dtac_runtime::record::Record;
-use serde_json::json;
+use serde_json::{json, Map, Value as Json};
 
 use crate::settings::Settings;
 
+use super::write::{examples, text, Layout};
 use super::{CARD, PROMPT_FIELD, RESPONSE_FIELD, SYSTEM};
 
 pub const SIGNATURE: Signature = Signature {
@@ -33,7 +34,7 @@ format TRL's `SFTTrainer`, LLaMA-Factory and axolotl read:
 ```
 
 The system message appears only when `system` is given. The record's `id` is kept as a
-top-level `id`.
+top-level `id`. A path ending in `.parquet` gets a Parquet file with the same columns.
 
 ```dta
 export ranked to "out/telemath.jsonl" as chat { system = "You are a careful mathematician." }
@@ -46,21 +47,34 @@ pub struct ChatExport {
     system: Option<String>,
     prompt_field: String,
     response_field: String,
+    layout: Layout,
 }
 
 pub fn build(export: &ExportNode) -> Result<Arc<dyn Exporter>, BuildError> {
-    if export.path.extension().is_some_and(|e| e == "parquet") {
-        return Err(BuildError::NotImplemented {
-            op: "chat (Parquet output)".into(),
-            issue: "issue 5 (the DTA standard library)",
-        });
-    }
     let s = Settings(&export.settings);
     Ok(Arc::new(ChatExport {
         system: s.str("system").map(str::to_string),
         prompt_field: s.str("prompt_field").unwrap_or("question").to_string(),
         response_field: s.str("response_field").unwrap_or("solution").to_string(),
+        layout: Layout::of(&export.path),
     }))
+}
+
+impl ChatExport {
+    fn example(&self, record: &Record) -> std::io::Result<Map<String, Json>> {
+        let mut messages = Vec::new();
+        if let Some(system) = &self.system {
+            messages.push(json!({"role": "system", "content": system}));
+        }
+        let prompt = text(record, &self.prompt_field)?;
+        let response = text(record, &self.response_field)?;
+        messages.push(json!({"role": "user", "content": prompt}));
+        messages.push(json!({"role": "assistant", "content": response}));
+        let mut row = Map::new();
+        row.insert("id".into(), record.get("id").cloned().unwrap_or(Json::Null));
+        row.insert("messages".into(), Json::Array(messages));
+        Ok(row)
+    }
 }
 
 impl Exporter for ChatExport {
@@ -69,20 +83,7 @@ impl Exporter for ChatExport {
         records: &mut dyn Iterator<Item = Record>,
         out: &mut dyn Write,
     ) -> std::io::Result<u64> {
-        let mut n = 0;
-        for record in records {
-            let mut messages = Vec::new();
-            if let Some(system) = &self.system {
-                messages.push(json!({"role": "system", "content": system}));
-            }
-            let prompt = super::write::text(&record, &self.prompt_field)?;
-            let response = super::write::text(&record, &self.response_field)?;
-            messages.push(json!({"role": "user", "content": prompt}));
-            messages.push(json!({"role": "assistant", "content": response}));
-            let line = json!({"id": record.get("id"), "messages": messages});
-            super::write::line(out, &line)?;
-            n += 1;
-        }
-        Ok(n)
+        let mut rows = records.map(|r| self.example(&r));
+        examples(self.layout, &["id", "messages"], &mut rows, out)
     }
 }

@@ -6,11 +6,13 @@
 
 pub mod alpaca;
 pub mod chat;
+pub mod columns;
 pub mod csv;
 pub mod jsonl;
 pub mod parquet;
 pub mod preference;
 pub mod sharegpt;
+pub mod spool;
 pub mod write;
 
 use dtac_interpreter::signature::{FieldSpec, Signature, Type};
