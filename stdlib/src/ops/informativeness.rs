@@ -1,9 +1,20 @@
 //! `informativeness`: how well the student predicts the instruction from the response
 //! (reverse IFD, r-IFD).
 
-use dtac_interpreter::signature::{FieldSpec, InputSpec, Output, Signature, SignatureKind, Type};
+use std::sync::Arc;
 
+use dtac_interpreter::resolve::{ModelDecl, Node};
+use dtac_interpreter::signature::{FieldSpec, InputSpec, Output, Signature, SignatureKind, Type};
+use dtac_runtime::llm::ScoreRequest;
+use dtac_runtime::op::{
+    BuildError, Estimate, OpError, RecordOp, RequestEstimate, StageCtx, StageImpl,
+};
+use dtac_runtime::record::Record;
+use futures::future::BoxFuture;
+
+use super::endpoint_scoring::{self, SEPARATOR};
 use super::BATCH_TOKENS;
+use crate::settings::Settings;
 
 pub const SIGNATURE: Signature = Signature {
     doc: DOC,
@@ -31,6 +42,14 @@ pub const SIGNATURE: Signature = Signature {
             "reverse_prompt",
             Type::Str,
             "Replaces the r-IFD wrapper around the response; `{response}` marks where it goes.",
+        ),
+        FieldSpec::optional(
+            "chat_template",
+            Type::Bool,
+            "true",
+            "Wrap the conditioning text in the model's chat template (user turn) and the \
+             scored text in the assistant turn. An endpoint scores raw text: set `false` \
+             there.",
         ),
         BATCH_TOKENS,
     ],
@@ -69,7 +88,13 @@ IFD `PPL_S(y | x) / PPL_S(y)` (Cherry LLM) is computed instead.
 
 Two backends behind one signature: a local `student` (teacher-forced scoring with
 candle, batched by `batch_tokens`), or an endpoint that returns prompt log-probabilities
-(vLLM `/v1/completions` with `echo = true`, `max_tokens = 0`).
+(vLLM `/v1/completions` with `echo = true`, `max_tokens = 0`). An endpoint receives raw
+text, so no chat template can be applied there: such a stage must say
+`chat_template = false`, and the conditioning text (`rev(y)`, or `x` for `ifd`) is
+followed by a blank line and the scored text. Each record costs two scoring requests:
+the conditioned text and the plain one. A perplexity is `exp(−mean log p)` over the
+tokens the endpoint scores; the first token of a prompt has no context, so an endpoint
+that adds no start token leaves the first token of the plain text unscored.
 
 `informativeness = −ln(ratio)` is oriented for `vote`, where every weight rewards high
 values.
@@ -78,3 +103,241 @@ values.
 stage informed: informativeness(aligned) { model = small }
 ```
 "#;
+
+/// The r-IFD wrapper of Selective Reflection-Tuning; `{response}` is replaced by `y`.
+pub const REVERSE_PROMPT: &str = "Below is the response to an instruction, please guess the \
+corresponding instruction for the given response.\n{response}\nGenerate the instruction for \
+the above response.";
+
+/// Which ratio is measured.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Metric {
+    /// PPL(x | rev(y)) / PPL(x).
+    Rifd,
+    /// PPL(y | x) / PPL(y).
+    Ifd,
+}
+
+/// Informativeness measured on a teacher's scoring endpoint; also used by `vote`.
+#[derive(Debug)]
+pub struct Informativeness {
+    model: Arc<ModelDecl>,
+    metric: Metric,
+    instruction: String,
+    reverse: String,
+}
+
+pub fn build(node: &Node) -> Result<StageImpl, BuildError> {
+    // Refuses local models (issue 6) and endpoints without `chat_template = false`.
+    let model = endpoint_scoring::scorer(node)?;
+    let s = Settings(&node.settings);
+    let metric = match s.str("metric") {
+        Some("ifd") => Metric::Ifd,
+        _ => Metric::Rifd,
+    };
+    let reverse = s
+        .str("reverse_prompt")
+        .unwrap_or(REVERSE_PROMPT)
+        .to_string();
+    if !reverse.contains("{response}") {
+        return Err(BuildError::Invalid {
+            message: "`reverse_prompt` has no `{response}`".into(),
+            help: "write `{response}` where the response goes".into(),
+        });
+    }
+    Ok(StageImpl::Each(Arc::new(Informativeness {
+        model,
+        metric,
+        instruction: s.str("instruction").unwrap_or("question").to_string(),
+        reverse,
+    })))
+}
+
+/// Whether `model` is scored in-process (a student, or a teacher with local weights).
+pub fn is_local(model: &ModelDecl) -> bool {
+    model.kind == SignatureKind::Student || model.get("path").is_some()
+}
+
+impl Informativeness {
+    /// r-IFD with the defaults on `model`'s endpoint, for ops that compute it inline
+    /// (`vote { informativeness = ... }`). A local model waits for the numeric core.
+    pub fn with_defaults(model: Arc<ModelDecl>, op: &str) -> Result<Self, BuildError> {
+        if is_local(&model) {
+            return Err(BuildError::NotImplemented {
+                op: format!("{op} with informativeness on a local model"),
+                issue: "issue 6 (the numeric core)",
+            });
+        }
+        Ok(Informativeness {
+            model,
+            metric: Metric::Rifd,
+            instruction: "question".into(),
+            reverse: REVERSE_PROMPT.into(),
+        })
+    }
+
+    /// The two scoring requests: (conditioning context, scored target) with and without
+    /// the condition.
+    fn requests(&self, cx: &StageCtx, record: &Record) -> Result<[ScoreRequest; 2], OpError> {
+        let x = endpoint_scoring::text_of(record, &self.instruction)?;
+        let y = endpoint_scoring::text_of(record, "solution")?;
+        let (condition, target) = match self.metric {
+            Metric::Rifd => (self.reverse.replace("{response}", &y), x),
+            Metric::Ifd => (x, y),
+        };
+        let request = |context: String| ScoreRequest {
+            endpoint: cx.gateway.endpoint(&self.model),
+            model: Settings(&self.model.settings)
+                .str("model")
+                .unwrap_or_default()
+                .to_string(),
+            context,
+            target: target.clone(),
+        };
+        Ok([request(condition + SEPARATOR), request(String::new())])
+    }
+
+    /// Scores `record` on the endpoint.
+    pub async fn measure(&self, cx: &StageCtx, record: &Record) -> Result<Measured, OpError> {
+        let [conditioned, plain] = self.requests(cx, record)?;
+        let (conditioned, plain) = futures::future::join(
+            cx.score(record, &self.model, &conditioned),
+            cx.score(record, &self.model, &plain),
+        )
+        .await;
+        Measured::from_logprobs(&conditioned?.logprobs, &plain?.logprobs).map_err(OpError::Record)
+    }
+
+    /// Two scoring requests per record, each about the size of the texts.
+    pub fn estimate(&self, inputs: u64) -> Estimate {
+        let one = endpoint_scoring::estimate(&self.model, inputs);
+        Estimate {
+            records: inputs,
+            requests: one
+                .requests
+                .into_iter()
+                .map(|r| RequestEstimate {
+                    requests: r.requests * 2,
+                    prompt_tokens: r.prompt_tokens * 2,
+                    ..r
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The two perplexities of one record.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Measured {
+    pub ppl_conditioned: f64,
+    pub ppl_plain: f64,
+    /// ln(ppl_conditioned / ppl_plain), computed from the mean log-probabilities so that
+    /// long texts cannot overflow it.
+    pub ln_ratio: f64,
+}
+
+impl Measured {
+    /// From the scored tokens' log-probabilities (natural log) with and without the
+    /// condition.
+    pub fn from_logprobs(conditioned: &[f64], plain: &[f64]) -> Result<Measured, String> {
+        let mean = |lp: &[f64], which: &str| {
+            if lp.is_empty() {
+                return Err(format!("the {which} text has no scored tokens"));
+            }
+            let m = lp.iter().sum::<f64>() / lp.len() as f64;
+            if m.is_finite() {
+                Ok(m)
+            } else {
+                Err(format!("the {which} text has a non-finite log-probability"))
+            }
+        };
+        let c = mean(conditioned, "conditioned")?;
+        let p = mean(plain, "plain")?;
+        Ok(Measured {
+            ppl_conditioned: (-c).exp(),
+            ppl_plain: (-p).exp(),
+            ln_ratio: p - c,
+        })
+    }
+
+    pub fn ratio(&self) -> f64 {
+        self.ln_ratio.exp()
+    }
+
+    /// −ln(ratio): higher is more informative.
+    pub fn informativeness(&self) -> f64 {
+        -self.ln_ratio
+    }
+
+    /// Sets the output fields on `out`.
+    pub fn apply(&self, out: &mut Record) {
+        out.set("ifd_ratio", self.ratio());
+        out.set("ppl_conditioned", self.ppl_conditioned);
+        out.set("ppl_plain", self.ppl_plain);
+        out.score("informativeness", self.informativeness());
+    }
+}
+
+impl RecordOp for Informativeness {
+    fn run<'a>(
+        &'a self,
+        cx: &'a StageCtx,
+        record: Record,
+    ) -> BoxFuture<'a, Result<Vec<Record>, OpError>> {
+        Box::pin(async move {
+            let measured = self.measure(cx, &record).await?;
+            let mut out = record.derive();
+            measured.apply(&mut out);
+            Ok(vec![out])
+        })
+    }
+
+    fn estimate(&self, inputs: u64) -> Estimate {
+        Informativeness::estimate(self, inputs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_ratio_follows_from_mean_logprobs() {
+        // Conditioned: mean −1 → PPL e; plain: mean −2 → PPL e².
+        let m = Measured::from_logprobs(&[-0.5, -1.5], &[-2.0, -2.0, -2.0]).unwrap();
+        assert!((m.ppl_conditioned - 1f64.exp()).abs() < 1e-12);
+        assert!((m.ppl_plain - 2f64.exp()).abs() < 1e-12);
+        assert!((m.ratio() - (-1f64).exp()).abs() < 1e-12);
+        // The response helps: positive informativeness.
+        assert!((m.informativeness() - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_response_that_does_not_help_scores_zero_and_one_that_hurts_below() {
+        let same = Measured::from_logprobs(&[-1.0, -3.0], &[-2.0]).unwrap();
+        assert_eq!(same.informativeness(), 0.0);
+        assert_eq!(same.ratio(), 1.0);
+        let worse = Measured::from_logprobs(&[-4.0], &[-2.0]).unwrap();
+        assert!(worse.informativeness() < 0.0 && worse.ratio() > 1.0);
+    }
+
+    #[test]
+    fn long_texts_do_not_overflow() {
+        let m = Measured::from_logprobs(&[-800.0], &[-1.0]).unwrap();
+        assert!(m.ppl_conditioned.is_infinite());
+        assert!((m.informativeness() + 799.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn unscored_texts_are_errors() {
+        let e = Measured::from_logprobs(&[], &[-1.0]).unwrap_err();
+        assert!(e.contains("conditioned"), "{e}");
+        let e = Measured::from_logprobs(&[-1.0], &[f64::NEG_INFINITY]).unwrap_err();
+        assert!(e.contains("non-finite"), "{e}");
+    }
+
+    #[test]
+    fn the_wrapper_has_its_marker() {
+        assert_eq!(REVERSE_PROMPT.matches("{response}").count(), 1);
+    }
+}

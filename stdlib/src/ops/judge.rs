@@ -100,8 +100,9 @@ Then give an overall score from 1 to 10, and a rationale of one or two sentences
 Answer with only a JSON object of the form
 {"scores": {"<criterion>": <integer>, ...}, "overall": <integer>, "rationale": "<text>"}"#;
 
+/// The runnable op; also used by `vote { judge = ... }`.
 #[derive(Debug)]
-struct Judge {
+pub struct Judge {
     teacher: Arc<ModelDecl>,
     rubric: Vec<String>,
     prompt: Arc<PromptText>,
@@ -145,6 +146,14 @@ pub fn build(node: &Node) -> Result<StageImpl, BuildError> {
     })))
 }
 
+/// The signature's default rubric, for inline judges (a stage gets it filled in by the
+/// resolver).
+fn default_rubric() -> Vec<String> {
+    ["correctness", "completeness", "clarity", "conciseness"]
+        .map(String::from)
+        .to_vec()
+}
+
 /// The answer's schema: every criterion an integer from 1 to 10, an overall score, and a
 /// rationale; nothing else.
 pub fn rubric_schema(rubric: &[String]) -> Json {
@@ -167,7 +176,109 @@ pub fn rubric_schema(rubric: &[String]) -> Json {
     })
 }
 
+/// One judgement: the validated answer, read.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Judgement {
+    /// Each rubric criterion's score, 1 to 10.
+    pub scores: Map<String, Json>,
+    /// The overall score, 1 to 10.
+    pub overall: f64,
+    pub rationale: String,
+}
+
+impl Judgement {
+    /// The overall score mapped to [0, 1].
+    pub fn reward(&self) -> f64 {
+        (self.overall - 1.0) / 9.0
+    }
+
+    /// Sets `judge_scores`, `reward` (also as a score) and `judge_rationale` on `out`.
+    pub fn apply(&self, out: &mut Record) {
+        out.set("judge_scores", Json::Object(self.scores.clone()));
+        out.score("reward", self.reward());
+        out.set("judge_rationale", self.rationale.as_str());
+    }
+}
+
 impl Judge {
+    /// The judge with every setting at its default (the built-in prompt and rubric, no
+    /// reference, one repair turn), for ops that judge inline (`vote { judge = ... }`).
+    pub fn with_defaults(teacher: Arc<ModelDecl>) -> Result<Judge, BuildError> {
+        let rubric = default_rubric();
+        Ok(Judge {
+            schema: rubric_schema(&rubric),
+            teacher,
+            rubric,
+            prompt: crate::prompts::builtin(DEFAULT_PROMPT)?,
+            builtin: true,
+            reference: None,
+            repairs: 1,
+        })
+    }
+
+    /// Asks the judge about `record`.
+    pub async fn judge(&self, cx: &StageCtx, record: &Record) -> Result<Judgement, OpError> {
+        let rubric = self.rubric.join(", ");
+        let reference = self.reference_text(cx, record)?;
+        let shown = if self.builtin && !reference.is_empty() {
+            format!("\nA reference solution (correct, for comparison):\n{reference}\n")
+        } else {
+            reference
+        };
+        let user = self
+            .prompt
+            .render(
+                &record.fields,
+                &[("rubric", &rubric), ("reference", &shown)],
+            )
+            .map_err(OpError::Record)?;
+        let request = teacher_request(cx, &self.teacher, &user);
+        let answer = cx
+            .chat_json(
+                record,
+                &self.teacher,
+                &request,
+                "judgement",
+                &self.schema,
+                self.repairs,
+            )
+            .await?;
+        let scores: Map<String, Json> = self
+            .rubric
+            .iter()
+            .map(|c| {
+                let v = answer
+                    .value
+                    .pointer(&format!("/scores/{}", pointer_escape(c)));
+                (
+                    c.clone(),
+                    json!(v.and_then(Json::as_f64).unwrap_or(0.0).round() as i64),
+                )
+            })
+            .collect();
+        Ok(Judgement {
+            scores,
+            overall: answer.value["overall"].as_f64().unwrap_or(1.0),
+            rationale: answer.value["rationale"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+        })
+    }
+
+    /// The requests judging `inputs` records takes.
+    pub fn estimate(&self, inputs: u64) -> Estimate {
+        Estimate {
+            records: inputs,
+            requests: vec![RequestEstimate {
+                teacher: self.teacher.clone(),
+                requests: inputs,
+                prompt_tokens: inputs * (self.prompt.source_text().len() as u64 / 4 + 600),
+                completion_tokens: inputs * 120,
+            }],
+        }
+    }
+
     fn reference_text(&self, cx: &StageCtx, record: &Record) -> Result<String, OpError> {
         let Some((dataset, field)) = &self.reference else {
             return Ok(String::new());
@@ -196,67 +307,15 @@ impl RecordOp for Judge {
         record: Record,
     ) -> BoxFuture<'a, Result<Vec<Record>, OpError>> {
         Box::pin(async move {
-            let rubric = self.rubric.join(", ");
-            let reference = self.reference_text(cx, &record)?;
-            let shown = if self.builtin && !reference.is_empty() {
-                format!("\nA reference solution (correct, for comparison):\n{reference}\n")
-            } else {
-                reference
-            };
-            let user = self
-                .prompt
-                .render(
-                    &record.fields,
-                    &[("rubric", &rubric), ("reference", &shown)],
-                )
-                .map_err(OpError::Record)?;
-            let request = teacher_request(cx, &self.teacher, &user);
-            let answer = cx
-                .chat_json(
-                    &record,
-                    &self.teacher,
-                    &request,
-                    "judgement",
-                    &self.schema,
-                    self.repairs,
-                )
-                .await?;
-            let scores: Map<String, Json> = self
-                .rubric
-                .iter()
-                .map(|c| {
-                    let v = answer
-                        .value
-                        .pointer(&format!("/scores/{}", pointer_escape(c)));
-                    (
-                        c.clone(),
-                        json!(v.and_then(Json::as_f64).unwrap_or(0.0).round() as i64),
-                    )
-                })
-                .collect();
-            let overall = answer.value["overall"].as_f64().unwrap_or(1.0);
+            let judgement = self.judge(cx, &record).await?;
             let mut out = record.derive();
-            out.set("judge_scores", Json::Object(scores));
-            out.set("reward", (overall - 1.0) / 9.0);
-            out.set(
-                "judge_rationale",
-                answer.value["rationale"].as_str().unwrap_or_default(),
-            );
-            out.score("reward", (overall - 1.0) / 9.0);
+            judgement.apply(&mut out);
             Ok(vec![out])
         })
     }
 
     fn estimate(&self, inputs: u64) -> Estimate {
-        Estimate {
-            records: inputs,
-            requests: vec![RequestEstimate {
-                teacher: self.teacher.clone(),
-                requests: inputs,
-                prompt_tokens: inputs * (self.prompt.source_text().len() as u64 / 4 + 600),
-                completion_tokens: inputs * 120,
-            }],
-        }
+        Judge::estimate(self, inputs)
     }
 }
 

@@ -12,6 +12,7 @@ pub mod decontaminate;
 pub mod dedup;
 pub mod distill;
 pub mod divergence;
+pub mod edit_ratio;
 pub mod endpoint_scoring;
 pub mod export_trainer;
 pub mod filter;
@@ -22,13 +23,16 @@ pub mod map;
 pub mod peer_review;
 pub mod perplexity;
 pub mod refine;
+pub mod review_schema;
 pub mod rewrite;
 pub mod rollout;
 pub mod score;
+pub mod style_features;
 pub mod style_probe;
 pub mod token_shift;
 pub mod verify;
 pub mod vote;
+pub mod vote_rank;
 
 use dtac_interpreter::signature::{FieldSpec, Signature, Type};
 
