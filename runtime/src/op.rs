@@ -68,7 +68,7 @@ pub struct StageCtx {
 /// Why one record was dropped, for the run report.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DropNote {
-    /// The record's `id` field (the problem), else its provenance id.
+    /// The record's `candidate_id`, else its `id` (the problem), else its provenance id.
     pub record: String,
     pub reason: String,
     /// What the op found: `{ "ngram": "...", "benchmark": "bench", "benchmark_id": "17" }`.
@@ -162,7 +162,12 @@ impl StageCtx {
         self.drop_record(reason);
         let mut notes = self.notes.lock().unwrap_or_else(|e| e.into_inner());
         if notes.len() < MAX_DROP_NOTES {
-            let id = record.key_of("id");
+            // The candidate when there is one (several share a problem id), else the
+            // problem, else the provenance id.
+            let id = match record.key_of("candidate_id") {
+                c if !c.is_empty() => c,
+                _ => record.key_of("id"),
+            };
             notes.push(DropNote {
                 record: if id.is_empty() {
                     record.meta.id.clone()

@@ -16,7 +16,6 @@ use crate::{formats, ops, sources};
 pub struct Stdlib;
 
 const STDLIB_ISSUE: &str = "issue 5 (the DTA standard library)";
-const NUMERIC_ISSUE: &str = "issue 6 (the numeric core)";
 const TRAINING_ISSUE: &str = "issue 7 (training and the trajectory methods)";
 
 impl Implementations for Stdlib {
@@ -25,25 +24,26 @@ impl Implementations for Stdlib {
         match op {
             "jsonl" => sources::jsonl::build(node),
             "json" => sources::json::build(node),
+            "csv" => sources::csv::build(node),
+            "parquet" => sources::parquet::build(node),
             "generate" => ops::generate::build(node),
             "map" => ops::map::build(node),
             "judge" => ops::judge::build(node),
             "score" => ops::score::build(node),
             "perplexity" => ops::perplexity::build(node),
-            // Declared, not yet runnable (one name per line).
-            "csv" => not_yet(op, STDLIB_ISSUE),
-            "parquet" => not_yet(op, STDLIB_ISSUE),
-            "verify" => not_yet(op, STDLIB_ISSUE),
-            "consensus" => not_yet(op, STDLIB_ISSUE),
-            "peer_review" => not_yet(op, STDLIB_ISSUE),
-            "decontaminate" => not_yet(op, STDLIB_ISSUE),
-            "dedup" => not_yet(op, STDLIB_ISSUE),
-            "style_probe" => not_yet(op, STDLIB_ISSUE),
-            "rewrite" => not_yet(op, STDLIB_ISSUE),
-            "vote" => not_yet(op, STDLIB_ISSUE),
+            "decontaminate" => ops::decontaminate::build(node),
+            "dedup" => ops::dedup::build(node),
+            "token_shift" => ops::token_shift::build(node),
+            "peer_review" => ops::peer_review::build(node),
+            "style_probe" => ops::style_probe::build(node),
+            "vote" => ops::vote::build(node),
+            "rewrite" => ops::rewrite::build(node),
+            // Endpoints only; a local model is refused, naming issue 6.
+            "informativeness" => ops::informativeness::build(node),
+            "verify" => ops::verify::build(node),
+            "consensus" => ops::consensus::build(node),
             "filter" => ops::filter::build(node),
-            "token_shift" => not_yet(op, STDLIB_ISSUE),
-            "informativeness" => not_yet(op, NUMERIC_ISSUE),
+            // Declared, not yet runnable: the trajectory methods and training.
             _ => not_yet(op, TRAINING_ISSUE),
         }
     }
@@ -52,6 +52,11 @@ impl Implementations for Stdlib {
         match export.format.name {
             "jsonl" => formats::jsonl::build(export),
             "chat" => formats::chat::build(export),
+            "csv" => formats::csv::build(export),
+            "parquet" => formats::parquet::build(export),
+            "alpaca" => formats::alpaca::build(export),
+            "sharegpt" => formats::sharegpt::build(export),
+            "preference" => formats::preference::build(export),
             other => Err(BuildError::NotImplemented {
                 op: format!("export format {other}"),
                 issue: STDLIB_ISSUE,

@@ -12,6 +12,7 @@
 //!   `refine`, `adapt`) keeps the text it replaced in `original`.
 //! - `teacher` names the declaration that wrote the candidate.
 
+pub mod answers;
 pub mod blocks;
 pub mod device;
 pub mod expr;
@@ -23,6 +24,7 @@ mod prompts;
 pub mod providers;
 mod settings;
 pub mod sources;
+pub mod text;
 
 #[cfg(test)]
 mod tests;

@@ -130,6 +130,15 @@ fn card(run: &Run, export: &ExportNode, examples: u64, stages: &[StageSummary]) 
             .to_string_lossy(),
         env!("CARGO_PKG_VERSION"),
     );
+    // The recipe file as it was run. Params are not listed (a param may come from the
+    // environment, and could be a secret); the stage key below hashes every definition,
+    // param value and input the exported data depends on.
+    if let Ok(text) = std::fs::read(&run.recipe.path) {
+        out.push_str(&format!(
+            "Recipe sha256: `{}`\n\n",
+            crate::hash::hash_bytes(&text)
+        ));
+    }
     out.push_str(&format!(
         "Stage key: `{}`\n\n## Stages\n\n| stage | op | in | out | dropped | errors |\n|---|---|---|---|---|---|\n",
         run.keys[&export.stage].key

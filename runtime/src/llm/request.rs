@@ -112,12 +112,19 @@ pub struct Usage {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ChatResponse {
     pub text: String,
-    /// `stop`, `length`, ...
+    /// `stop`, `length`, ...; `stop` when a recorded answer leaves it out.
+    #[serde(default = "stopped")]
     pub finish_reason: String,
+    /// Zero when a recorded answer leaves it out.
+    #[serde(default)]
     pub usage: Usage,
     /// Per generated token: token, logprob, top alternatives (when asked for).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logprobs: Option<Json>,
+}
+
+fn stopped() -> String {
+    "stop".into()
 }
 
 /// A scoring request: the log-probability of `target` right after `context`, token by

@@ -85,8 +85,9 @@ pub fn render_table(report: &Report) -> String {
 
     for e in &report.exports {
         out.push_str(&format!(
-            "wrote {} examples to {} ({})\n",
+            "wrote {} example{} to {} ({})\n",
             e.examples,
+            if e.examples == 1 { "" } else { "s" },
             clean(&e.path.display().to_string()),
             clean(&e.format)
         ));
@@ -330,7 +331,10 @@ pub(super) mod tests {
             tables: vec![crate::op::ReportTable {
                 title: "Token shift".into(),
                 columns: vec!["token".into(), "shift".into()],
-                rows: vec![vec![serde_json::json!("<therefore>"), serde_json::json!(1.25)]],
+                rows: vec![vec![
+                    serde_json::json!("<therefore>"),
+                    serde_json::json!(1.25),
+                ]],
             }],
         };
 

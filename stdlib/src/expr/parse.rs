@@ -143,9 +143,7 @@ impl Parser<'_> {
         if self.eat(sym) {
             return Ok(());
         }
-        let found = self
-            .peek()
-            .map_or_else(|| "the end".to_string(), |t| name(t));
+        let found = self.peek().map_or_else(|| "the end".to_string(), name);
         Err(ParseError::at(
             self.offset(),
             format!("expected `{sym}` {what}, found {found}"),

@@ -10,7 +10,7 @@
 //!   `id` is the record's `id` field (or its provenance id) and `sample` defaults to 0.
 //!
 //! A `response` is the answer's text, an OpenAI chat-completion body (`{"choices": …}`),
-//! or dtac's own answer object (`{"text", "finish_reason", "usage"}`). The file is read
+//! or dtac's own answer object (`{"text", "finish_reason", "usage"}`, the last two optional). The file is read
 //! once, when the teacher is first used; it counts in stage keys by its content, and its
 //! answers are not copied into the response cache (the file is the record).
 
@@ -214,9 +214,18 @@ mod tests {
             r#"{"id": "p1", "model": "m", "sample": 1, "response": {"choices": [{"message": {"content": "4"}, "finish_reason": "stop"}], "usage": {"prompt_tokens": 3, "completion_tokens": 1}}}"#,
             "",
             r#"{"id": 7, "model": "m2", "response": {"text": "seven", "finish_reason": "length", "usage": {"prompt_tokens": 1, "completion_tokens": 2}}}"#,
+            r#"{"id": 8, "model": "m2", "response": {"text": "eight"}}"#,
         ]);
         let p = ReplayProvider::open(f.path()).expect("valid file");
-        assert_eq!(p.answers(), 3);
+        assert_eq!(p.answers(), 4);
+        let d = p
+            .chat(caller(Some("8")), &request("m2", 0))
+            .await
+            .expect("a bare answer object");
+        assert_eq!(
+            (d.text.as_str(), d.finish_reason.as_str()),
+            ("eight", "stop")
+        );
         let a = p
             .chat(caller(None), &request("m", 0))
             .await
