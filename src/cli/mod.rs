@@ -63,6 +63,10 @@ struct RunArgs {
     /// Resample this stage with new sample indices (repeatable); later stages follow.
     #[arg(long, value_name = "STAGE")]
     rerun: Vec<String>,
+    /// Run only this stage and what it reads (repeatable), with the exports of those
+    /// stages: the data phase of a recipe whose training op cannot run yet, or one branch.
+    #[arg(long, value_name = "STAGE")]
+    until: Vec<String>,
     /// Never contact an endpoint: every answer must be in the store (see `dtac cache import`).
     #[arg(long)]
     offline: bool,
@@ -87,6 +91,7 @@ impl RunArgs {
             dry_run: false,
             fresh: false,
             rerun: Vec::new(),
+            until: Vec::new(),
             offline: false,
             budget_usd: None,
             locked: false,

@@ -84,6 +84,13 @@ pub(super) fn check_first(
             return None;
         }
     };
+    let recipe = match recipe.restrict(&args.until) {
+        Ok(r) => r,
+        Err(message) => {
+            problems::failure(&message, "`dtac graph RECIPE` shows the stages");
+            return None;
+        }
+    };
     let state_dir = args
         .state_dir
         .clone()

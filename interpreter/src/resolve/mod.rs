@@ -6,6 +6,7 @@
 //! Only recipes without check errors are resolved, so lookups here cannot fail on user
 //! input; a failed lookup is a bug and is reported as such, never a panic.
 
+mod restrict;
 mod value;
 
 use std::collections::BTreeMap;

@@ -38,7 +38,7 @@ impl Extract {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Extracted {
     pub text: String,
-    /// `boxed`, `final_answer_is`, `answer_colon` or `last_number`.
+    /// `boxed`, `final_answer_is`, `answer_colon`, `last_number` or `leading_yes_no`.
     pub rule: &'static str,
 }
 
@@ -50,6 +50,38 @@ pub fn extract(solution: &str, how: Extract) -> Option<Extracted> {
             .or_else(|| phrase(solution))
             .or_else(|| last_number(solution)),
     }
+}
+
+/// A yes/no verdict opening the solution's last non-empty line ("No, such a polyhedron
+/// cannot exist."), after markdown emphasis and an "Answer:" label. `verify` uses it
+/// when the reference is yes/no and the usual rules found only a number or nothing:
+/// the last number of such a solution is rarely its answer.
+pub fn leading_yes_no(solution: &str) -> Option<Extracted> {
+    let last = solution.lines().rev().find(|l| !l.trim().is_empty())?;
+    let mut rest = last.trim_start_matches(|c: char| {
+        c.is_whitespace() || matches!(c, '*' | '_' | '#' | '>' | '-')
+    });
+    for label in ["final answer:", "answer:", "final answer", "answer"] {
+        if rest.len() >= label.len()
+            && rest.is_char_boundary(label.len())
+            && rest[..label.len()].eq_ignore_ascii_case(label)
+        {
+            rest = rest[label.len()..]
+                .trim_start_matches(|c: char| c.is_whitespace() || matches!(c, '*' | '_' | ':'));
+            break;
+        }
+    }
+    let word: String = rest
+        .chars()
+        .take_while(|c| c.is_ascii_alphabetic())
+        .collect::<String>()
+        .to_ascii_lowercase();
+    let verdict = match word.as_str() {
+        "yes" => "Yes",
+        "no" => "No",
+        _ => return None,
+    };
+    found(verdict, "leading_yes_no")
 }
 
 fn found(text: &str, rule: &'static str) -> Option<Extracted> {

@@ -22,7 +22,7 @@ mod tests;
 mod tests_table;
 
 pub use canonical::canonical;
-pub use extract::{extract, Extract, Extracted};
+pub use extract::{extract, leading_yes_no, Extract, Extracted};
 
 use form::{parse, Form};
 
@@ -36,6 +36,11 @@ pub struct Verdict {
     /// `integer`, `numeric`, `fraction`, `percent`, `scientific`, `sqrt_pi`, `interval`,
     /// `set`, `tuple`, `yes_no` or `text`.
     pub rule: &'static str,
+}
+
+/// Whether an answer is yes/no (or true/false).
+pub fn is_yes_no(answer: &str) -> bool {
+    matches!(parse(answer).form, Form::Bool(_))
 }
 
 /// Compares `answer` with `reference` (relative `tolerance` for numbers).

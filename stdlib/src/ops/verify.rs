@@ -82,6 +82,11 @@ harnesses. Deterministic, no model call unless `judge` is given.
   line (the next line when its own is empty) or the first ". ".
 - `last_number`: the last number: an optional minus sign, digits with optional thousands
   groups (`1,000`, `1{,}000`), an optional decimal part, an optional `/b`.
+- `leading_yes_no`: with `auto`, when the reference is yes/no (or true/false) and the
+  rules above found no box and no plain yes/no, a "Yes" or "No" opening the answer
+  phrase found ("Answer: Yes, for n = 3"), else opening the solution's last non-empty
+  line (after `**`, `#`, `>` and an "Answer:" label): "No, such a polyhedron cannot
+  exist." answers No.
 
 **Normalization** of both sides: `$`, `\(`…`\)`, `\[`…`\]`, the wrappers `\text{}`,
 `\textbf{}`, `\mathrm{}`, `\mathbf{}`, `\operatorname{}`, `\boxed{}` (and similar),
@@ -198,7 +203,25 @@ pub struct Check {
 
 /// Checks `solution` against `reference` by the rules alone.
 pub fn check(solution: &str, reference: &str, how: Extract, tolerance: f64) -> Check {
-    let Some(found) = extract(solution, how) else {
+    let mut found = extract(solution, how);
+    // A yes/no question answered in words: the number the usual rules find is rarely the
+    // answer, the "Yes," or "No," opening the last line is.
+    if how == Extract::Auto
+        && crate::answers::is_yes_no(reference)
+        && found
+            .as_ref()
+            .is_none_or(|f| f.rule != "boxed" && !crate::answers::is_yes_no(&f.text))
+    {
+        // The phrase found ("Answer: Yes, for n = 3") first, then the last line.
+        let phrase = found
+            .as_ref()
+            .filter(|f| f.rule != "last_number")
+            .and_then(|f| crate::answers::leading_yes_no(&f.text));
+        if let Some(verdict) = phrase.or_else(|| crate::answers::leading_yes_no(solution)) {
+            found = Some(verdict);
+        }
+    }
+    let Some(found) = found else {
         return Check {
             extracted: String::new(),
             correct: false,
@@ -386,6 +409,36 @@ impl RecordOp for Verify {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_yes_no_reference_reads_the_verdict_opening_the_last_line() {
+        let cases = [
+            (
+                "Euler: 7 faces...\n\nNo, a polyhedron with 7 odd faces cannot exist.",
+                "No",
+                true,
+            ),
+            ("So 3 works.\n**Answer:** Yes, for n = 3.", "Yes", true),
+            ("We find 12 labels.\n\nNo, it is impossible.", "Yes", false),
+            ("It cannot be done for 12 edges.", "No", false),
+            ("Hence \\boxed{no}.\nYes, 5.", "No", true),
+            ("No at first, but the answer is 5.\nIt is 5.", "5", true),
+            ("No, it is 4.", "5", false),
+        ];
+        for (solution, reference, correct) in cases {
+            let c = super::check(solution, reference, super::Extract::Auto, 1e-6);
+            assert_eq!(c.correct, correct, "{solution:?} vs {reference}: {c:?}");
+        }
+        let c = super::check("7 faces.\nNo, never.", "No", super::Extract::Auto, 1e-6);
+        assert_eq!(c.rule, "leading_yes_no/yes_no");
+        let c = super::check(
+            "7 faces.\nNo, never.",
+            "No",
+            super::Extract::LastNumber,
+            1e-6,
+        );
+        assert!(!c.correct);
+    }
+
     use dtac_runtime::llm::schema::{check_schema, validate};
 
     use super::*;
