@@ -7,11 +7,9 @@ use dtac_interpreter::resolve::ExportNode;
 use dtac_interpreter::signature::{Signature, SignatureKind};
 use dtac_runtime::op::{BuildError, Exporter};
 use dtac_runtime::record::Record;
-use serde_json::{json, Map, Value as Json};
+use serde_json::{json, Value as Json};
 
-use crate::settings::Settings;
-
-use super::write::{examples, text, Layout};
+use super::dialogue::{Dialogue, Speaker};
 use super::{CARD, PROMPT_FIELD, RESPONSE_FIELD, SYSTEM};
 
 pub const SIGNATURE: Signature = Signature {
@@ -43,38 +41,20 @@ export ranked to "out/telemath.jsonl" as chat { system = "You are a careful math
 
 /// The runnable format.
 #[derive(Debug)]
-pub struct ChatExport {
-    system: Option<String>,
-    prompt_field: String,
-    response_field: String,
-    layout: Layout,
-}
+pub struct ChatExport(Dialogue);
 
 pub fn build(export: &ExportNode) -> Result<Arc<dyn Exporter>, BuildError> {
-    let s = Settings(&export.settings);
-    Ok(Arc::new(ChatExport {
-        system: s.str("system").map(str::to_string),
-        prompt_field: s.str("prompt_field").unwrap_or("question").to_string(),
-        response_field: s.str("response_field").unwrap_or("solution").to_string(),
-        layout: Layout::of(&export.path),
-    }))
+    Ok(Arc::new(ChatExport(Dialogue::of(export))))
 }
 
-impl ChatExport {
-    fn example(&self, record: &Record) -> std::io::Result<Map<String, Json>> {
-        let mut messages = Vec::new();
-        if let Some(system) = &self.system {
-            messages.push(json!({"role": "system", "content": system}));
-        }
-        let prompt = text(record, &self.prompt_field)?;
-        let response = text(record, &self.response_field)?;
-        messages.push(json!({"role": "user", "content": prompt}));
-        messages.push(json!({"role": "assistant", "content": response}));
-        let mut row = Map::new();
-        row.insert("id".into(), record.get("id").cloned().unwrap_or(Json::Null));
-        row.insert("messages".into(), Json::Array(messages));
-        Ok(row)
-    }
+/// A turn in the OpenAI `messages` shape.
+fn turn(speaker: Speaker, content: &str) -> Json {
+    let role = match speaker {
+        Speaker::System => "system",
+        Speaker::User => "user",
+        Speaker::Assistant => "assistant",
+    };
+    json!({"role": role, "content": content})
 }
 
 impl Exporter for ChatExport {
@@ -83,7 +63,6 @@ impl Exporter for ChatExport {
         records: &mut dyn Iterator<Item = Record>,
         out: &mut dyn Write,
     ) -> std::io::Result<u64> {
-        let mut rows = records.map(|r| self.example(&r));
-        examples(self.layout, &["id", "messages"], &mut rows, out)
+        self.0.write(records, out, "messages", turn)
     }
 }

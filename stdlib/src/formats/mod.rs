@@ -8,6 +8,7 @@ pub mod alpaca;
 pub mod chat;
 pub mod columns;
 pub mod csv;
+pub mod dialogue;
 pub mod jsonl;
 pub mod parquet;
 pub mod preference;

@@ -7,11 +7,9 @@ use dtac_interpreter::resolve::ExportNode;
 use dtac_interpreter::signature::{Signature, SignatureKind};
 use dtac_runtime::op::{BuildError, Exporter};
 use dtac_runtime::record::Record;
-use serde_json::{json, Map, Value as Json};
+use serde_json::{json, Value as Json};
 
-use crate::settings::Settings;
-
-use super::write::{examples, text, Layout};
+use super::dialogue::{Dialogue, Speaker};
 use super::{CARD, PROMPT_FIELD, RESPONSE_FIELD, SYSTEM};
 
 pub const SIGNATURE: Signature = Signature {
@@ -43,36 +41,20 @@ export ranked to "out/sharegpt.jsonl" as sharegpt {}
 
 /// The runnable format.
 #[derive(Debug)]
-pub struct ShareGptExport {
-    system: Option<String>,
-    prompt_field: String,
-    response_field: String,
-    layout: Layout,
-}
+pub struct ShareGptExport(Dialogue);
 
 pub fn build(export: &ExportNode) -> Result<Arc<dyn Exporter>, BuildError> {
-    let s = Settings(&export.settings);
-    Ok(Arc::new(ShareGptExport {
-        system: s.str("system").map(str::to_string),
-        prompt_field: s.str("prompt_field").unwrap_or("question").to_string(),
-        response_field: s.str("response_field").unwrap_or("solution").to_string(),
-        layout: Layout::of(&export.path),
-    }))
+    Ok(Arc::new(ShareGptExport(Dialogue::of(export))))
 }
 
-impl ShareGptExport {
-    fn example(&self, record: &Record) -> std::io::Result<Map<String, Json>> {
-        let mut turns = Vec::new();
-        if let Some(system) = &self.system {
-            turns.push(json!({"from": "system", "value": system}));
-        }
-        turns.push(json!({"from": "human", "value": text(record, &self.prompt_field)?}));
-        turns.push(json!({"from": "gpt", "value": text(record, &self.response_field)?}));
-        let mut row = Map::new();
-        row.insert("id".into(), record.get("id").cloned().unwrap_or(Json::Null));
-        row.insert("conversations".into(), Json::Array(turns));
-        Ok(row)
-    }
+/// A turn in ShareGPT's `from` / `value` shape.
+fn turn(speaker: Speaker, value: &str) -> Json {
+    let from = match speaker {
+        Speaker::System => "system",
+        Speaker::User => "human",
+        Speaker::Assistant => "gpt",
+    };
+    json!({"from": from, "value": value})
 }
 
 impl Exporter for ShareGptExport {
@@ -81,7 +63,6 @@ impl Exporter for ShareGptExport {
         records: &mut dyn Iterator<Item = Record>,
         out: &mut dyn Write,
     ) -> std::io::Result<u64> {
-        let mut rows = records.map(|r| self.example(&r));
-        examples(self.layout, &["id", "conversations"], &mut rows, out)
+        self.0.write(records, out, "conversations", turn)
     }
 }
