@@ -57,6 +57,7 @@ impl Implementations for Stdlib {
             "alpaca" => formats::alpaca::build(export),
             "sharegpt" => formats::sharegpt::build(export),
             "preference" => formats::preference::build(export),
+            "raw" => formats::raw::build(export),
             other => Err(BuildError::NotImplemented {
                 op: format!("export format {other}"),
                 issue: STDLIB_ISSUE,

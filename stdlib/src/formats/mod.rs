@@ -1,6 +1,6 @@
 //! Export formats: `export STAGE to "PATH" as FORMAT { ... }`.
 //!
-//! `jsonl`, `parquet` and `csv` write the records as they are; `chat`, `alpaca`,
+//! `jsonl`, `parquet`, `csv` and `raw` write the records as they are; `chat`, `alpaca`,
 //! `sharegpt` and `preference` reshape them for trainers, and write JSON Lines, or Parquet
 //! when the path ends in `.parquet`.
 
@@ -12,6 +12,7 @@ pub mod dialogue;
 pub mod jsonl;
 pub mod parquet;
 pub mod preference;
+pub mod raw;
 pub mod sharegpt;
 pub mod spool;
 pub mod write;
@@ -25,6 +26,7 @@ pub const ALL: &[&Signature] = &[
     &jsonl::SIGNATURE,
     &parquet::SIGNATURE,
     &preference::SIGNATURE,
+    &raw::SIGNATURE,
     &sharegpt::SIGNATURE,
 ];
 

@@ -182,3 +182,21 @@ fn csv_fields_delimiter_and_no_header() {
         Err(BuildError::Invalid { .. })
     ));
 }
+
+#[test]
+fn raw_writes_json_lines_or_parquet_by_the_path() {
+    let dir = Dir::new("ex-raw");
+    let text = export_recipe(&dir, "\"out.jsonl\" as raw { fields = [\"n\", \"id\"] }");
+    let (bytes, n) = export(exporter(&dir, &text).unwrap().as_ref(), &rows()).unwrap();
+    assert_eq!(n, 3);
+    let first: Json = serde_json::from_slice(bytes.split(|b| *b == b'\n').next().unwrap()).unwrap();
+    assert_eq!((&first["n"], &first["id"]), (&json!(1), &json!("a")));
+    assert!(first.get("s").is_none(), "only the chosen fields");
+    assert!(first.get("_provenance").is_some(), "as `jsonl` writes it");
+
+    let text = export_recipe(&dir, "\"out.parquet\" as raw");
+    let (bytes, n) = export(exporter(&dir, &text).unwrap().as_ref(), &rows()).unwrap();
+    assert_eq!(n, 3);
+    let (_, _, back) = parquet_back(&dir, &bytes);
+    assert_eq!(back[2]["late"], "new");
+}
