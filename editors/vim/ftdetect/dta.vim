@@ -1,0 +1,2 @@
+" .dta reasoning-distillation recipes (dtac).
+autocmd BufNewFile,BufRead *.dta setfiletype dta
