@@ -1,6 +1,7 @@
 //! `dtac`: compile, check and run `.dta` reasoning-distillation recipes.
 
 mod cli;
+mod lsp;
 
 use std::process::ExitCode;
 

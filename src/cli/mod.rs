@@ -43,6 +43,15 @@ enum Command {
     Plan(RunArgs),
     /// Export or import the response cache, to reproduce a run on another machine.
     Cache(CacheArgs),
+    /// Serve the Language Server Protocol on stdin/stdout (for editors).
+    Lsp(LspArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct LspArgs {
+    /// Accepted for editors that pass it; stdio is the only transport.
+    #[arg(long, hide = true)]
+    stdio: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -223,5 +232,6 @@ pub fn main() -> ExitCode {
         Command::Run(args) => run::run(&args, args.dry_run),
         Command::Plan(args) => run::run(&args, true),
         Command::Cache(args) => cache::run(&args),
+        Command::Lsp(_) => crate::lsp::run(),
     }
 }
