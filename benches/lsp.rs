@@ -7,14 +7,20 @@
 //! burst of back-to-back edits is timed too, from its last edit, which by design waits
 //! for the quiet period. Run: `cargo bench --bench lsp`.
 
+// The test client: only its message framing is used here.
+#[path = "../tests/support/lsp_client.rs"]
+#[allow(dead_code)]
+mod lsp_client;
+
 use std::fmt::Write as _;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufReader, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::mpsc::{channel, Receiver};
 use std::time::{Duration, Instant};
 
 use dtac_interpreter::{check_text, CheckOptions};
+use lsp_client::read_message;
 use serde_json::{json, Value};
 
 const LINES: usize = 2_000;
@@ -122,26 +128,6 @@ impl Server {
         self.notify("exit", Value::Null);
         let _ = self.child.wait();
     }
-}
-
-fn read_message(reader: &mut impl BufRead) -> Option<Value> {
-    let mut length = None;
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).ok()? == 0 {
-            return None;
-        }
-        let line = line.trim_end();
-        if line.is_empty() {
-            break;
-        }
-        if let Some(n) = line.strip_prefix("Content-Length: ") {
-            length = n.parse::<usize>().ok();
-        }
-    }
-    let mut body = vec![0; length?];
-    reader.read_exact(&mut body).ok()?;
-    serde_json::from_slice(&body).ok()
 }
 
 fn median(mut samples: Vec<Duration>) -> Duration {
