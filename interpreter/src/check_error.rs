@@ -272,6 +272,18 @@ pub enum CheckError {
         help: String,
     },
 
+    /// What a setting points at outside the recipe cannot work (a checkpoint directory
+    /// with no weights, a tokenizer that does not match).
+    #[error("{message}")]
+    #[diagnostic(code(dta::check::bad_resource))]
+    BadResource {
+        message: String,
+        #[label("here")]
+        span: Span,
+        #[help]
+        help: String,
+    },
+
     /// A pointer into another file, attached to a diagnostic as related information.
     #[error("{message}")]
     #[diagnostic(code(dta::note), severity(Advice))]

@@ -317,12 +317,43 @@ pub struct Lint {
     pub help: String,
 }
 
-/// Literal setting values, as seen by a [`Signature::lint`] function.
+/// Literal setting values, as seen by a [`Signature::lint`] or [`Signature::resources`]
+/// function.
 pub trait LintValues {
     fn int(&self, name: &str) -> Option<i64>;
     fn float(&self, name: &str) -> Option<f64>;
     fn bool(&self, name: &str) -> Option<bool>;
     fn str(&self, name: &str) -> Option<String>;
+
+    /// A string setting naming a file or directory, resolved against the directory of the
+    /// recipe file that declares it (as the runtime resolves it). `None` when the setting
+    /// is not a literal string.
+    fn path(&self, _name: &str) -> Option<std::path::PathBuf> {
+        None
+    }
+
+    /// The declaration a reference setting names (`student = small`): its kind and its
+    /// own literal settings. A name with no declaration (a built-in objective used by
+    /// name) gives that name as the kind and no settings. `None` for a literal.
+    fn referenced(&self, _name: &str) -> Option<Referenced<'_>> {
+        None
+    }
+}
+
+/// A declaration reached through a reference setting, as lints see it.
+pub struct Referenced<'a> {
+    /// `teacher` or `student` for model blocks; the objective's kind (`top_k`) for an
+    /// objective declaration.
+    pub kind: String,
+    pub values: Box<dyn LintValues + 'a>,
+}
+
+impl std::fmt::Debug for Referenced<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Referenced")
+            .field("kind", &self.kind)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Everything the checker, the docs and (later) the runtime know about one builtin.
@@ -341,6 +372,11 @@ pub struct Signature {
     /// name the grouping key here; they stream group by group, not record by record.
     pub groups_by: Option<&'static str>,
     pub lint: Option<fn(&dyn LintValues) -> Vec<Lint>>,
+    /// Checks of what the settings point at outside the recipe (a checkpoint directory, a
+    /// tokenizer): each returned [`Lint`] is an **error**, since the run could not work.
+    /// Run by `dtac check`, the language server and before `dtac run`; keep them cheap
+    /// (headers, not weights) and cache what is slow.
+    pub resources: Option<fn(&dyn LintValues) -> Vec<Lint>>,
 }
 
 impl Signature {
@@ -356,6 +392,7 @@ impl Signature {
             output: Output::None,
             groups_by: None,
             lint: None,
+            resources: None,
         }
     }
 

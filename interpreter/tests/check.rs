@@ -111,6 +111,7 @@ fn check_with(src: &str, overrides: &[(&str, &str)]) -> Checked {
             .map(|(a, b)| (a.to_string(), b.to_string()))
             .collect(),
         env_present: Box::new(|name| name == "PRESENT"),
+        resources: true,
     };
     check_text(Path::new("test.dta"), src, &registry(), &options)
 }

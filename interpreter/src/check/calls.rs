@@ -8,7 +8,7 @@ use super::lint::FieldValues;
 use super::Checker;
 use crate::check_error::{hint, CheckError};
 use crate::diagnostic::Diag;
-use crate::signature::{Signature, Type};
+use crate::signature::{Lint, Signature, Type};
 use crate::suggest::did_you_mean;
 
 impl Checker<'_> {
@@ -121,25 +121,38 @@ impl Checker<'_> {
                 });
             }
         }
-        if let Some(lint) = sig.lint {
-            let values = FieldValues {
-                fields,
-                params: &self.params,
-            };
-            for l in lint(&values) {
-                let span = l
-                    .setting
-                    .and_then(|s| fields.iter().find(|f| f.name.node == s))
-                    .map_or(anchor, |f| f.span);
-                self.diags.push(Diag::new(
-                    Some(self.file),
-                    CheckError::Suspicious {
-                        message: l.message,
-                        span,
-                        help: l.help,
-                    },
-                ));
-            }
+        let values = FieldValues {
+            fields,
+            params: &self.params,
+            file: self.file,
+            program: self.program,
+            symbols: &self.symbols,
+        };
+        let span_of = |l: &Lint| {
+            l.setting
+                .and_then(|s| fields.iter().find(|f| f.name.node == s))
+                .map_or(anchor, |f| f.span)
+        };
+        let mut found = Vec::new();
+        for l in sig.lint.map(|lint| lint(&values)).unwrap_or_default() {
+            let span = span_of(&l);
+            found.push(CheckError::Suspicious {
+                message: l.message,
+                span,
+                help: l.help,
+            });
+        }
+        let resources = sig.resources.filter(|_| self.options.resources);
+        for l in resources.map(|check| check(&values)).unwrap_or_default() {
+            let span = span_of(&l);
+            found.push(CheckError::BadResource {
+                message: l.message,
+                span,
+                help: l.help,
+            });
+        }
+        for error in found {
+            self.diags.push(Diag::new(Some(self.file), error));
         }
     }
 }

@@ -42,6 +42,9 @@ pub struct CheckOptions {
     pub overrides: Vec<(String, String)>,
     /// Whether an environment variable is set. Only presence is ever asked for.
     pub env_present: Box<dyn Fn(&str) -> bool>,
+    /// Whether signatures' resource checks run (checkpoint directories on disk). Off
+    /// for checking a recipe's shape alone, as the docs' examples are.
+    pub resources: bool,
 }
 
 impl Default for CheckOptions {
@@ -49,6 +52,7 @@ impl Default for CheckOptions {
         CheckOptions {
             overrides: Vec::new(),
             env_present: Box::new(|name| std::env::var_os(name).is_some()),
+            resources: true,
         }
     }
 }

@@ -111,6 +111,7 @@ pub const SIGNATURE: Signature = Signature {
         ),
     ],
     output: Output::Artifact("a trained student checkpoint"),
+    lint: Some(super::distill_lint::lint),
     ..Signature::new(
         "distill",
         SignatureKind::Transform,

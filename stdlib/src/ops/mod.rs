@@ -11,6 +11,7 @@ pub mod consensus;
 pub mod decontaminate;
 pub mod dedup;
 pub mod distill;
+pub mod distill_lint;
 pub mod divergence;
 pub mod edit_ratio;
 pub mod endpoint_scoring;

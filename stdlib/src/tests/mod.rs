@@ -3,6 +3,7 @@
 //! recipes in the methods' shapes check cleanly against the registry.
 
 mod defaults;
+mod distill_lints;
 mod docs;
 mod lints;
 mod recipes;
