@@ -1,0 +1,9 @@
+//! dtac's numeric core, on candle: local Hugging Face checkpoints (Qwen2, Qwen3, Llama),
+//! teacher-forced log-probability scoring, and the distillation objectives of METHODS.md
+//! §5 as fused CPU ops with a composed-op reference beside them.
+//!
+//! Nothing here knows about recipes: the stdlib ops and the CLI call into it.
+
+pub mod fixtures;
+pub mod model;
+pub mod objectives;
