@@ -157,6 +157,7 @@ fn ops_that_cannot_run_yet_are_reported_before_anything_runs() {
     let (dir, recipe) = setup(
         "version = 1\nstudent s { path = \"models/s\" }\ndataset train: jsonl(\"data.jsonl\")\nstage v: rollout(train) { student = s }\nstage w: distill(v) { student = s }\n",
     );
+    dir.tiny_checkpoint("models/s");
     let run = dtac(&["run", &recipe]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(
@@ -258,6 +259,7 @@ fn until_runs_a_stage_and_what_it_reads_only() {
         export short to \"out/short.jsonl\" as jsonl\n\
         export other to \"out/other.jsonl\" as jsonl\n";
     let (dir, path) = setup(recipe);
+    dir.tiny_checkpoint("models/s");
     // The whole recipe cannot run (distill arrives with issue 7)...
     assert_eq!(dtac(&["run", &path]).code, 1);
     // ...but its data phase can.

@@ -196,6 +196,7 @@ export recorded to "out/recorded.jsonl" as jsonl {{ card = false }}
         teacher("w", "writer-m")
     );
     let c = case(&data, &recipe, script);
+    c.dir.tiny_checkpoint("models/small");
     let run = c.run();
     assert_eq!(run.code, 0, "{}", run.stderr);
     let out = c.output("out/style.jsonl");
@@ -391,8 +392,10 @@ export ranked to "out/v.jsonl" as jsonl {{ card = false }}
 }
 
 #[test]
-fn informativeness_refuses_templates_on_endpoints_and_local_students() {
-    let data = vec![json!({"id": "p0", "question": "q", "solution": "s"})];
+fn informativeness_refuses_templates_on_endpoints_and_scores_local_students() {
+    // A question of several tokens: Qwen has no BOS, so the first token of the plain
+    // text is not scored.
+    let data = vec![json!({"id": "p0", "question": "What is two plus two?", "solution": "Four."})];
     let recipe = format!(
         r#"version = 1
 {}dataset cands: jsonl("data.jsonl")
@@ -418,9 +421,15 @@ stage informed: informativeness(cands) { model = small }
 export informed to "out/i.jsonl" as jsonl { card = false }
 "#,
     );
+    // A local student is scored in-process, with its chat template: no request is sent.
+    c.dir.tiny_checkpoint("models/small");
     let local = c.run();
-    assert_eq!(local.code, 1);
-    assert!(local.stderr.contains("issue 6"), "{}", local.stderr);
+    assert_eq!(local.code, 0, "{}", local.stderr);
+    let scored = c.output("out/i.jsonl");
+    assert!(
+        scored[0]["ifd_ratio"].as_f64().is_some_and(f64::is_finite),
+        "{scored:?}"
+    );
     assert_eq!(c.server.stats().total, 0, "nothing was sent");
 }
 

@@ -271,10 +271,35 @@ fn build_problem(e: BuildError, what: &str, at: Option<(FileId, Span)>) -> Probl
 }
 
 /// A file's SHA-256, reusing the stored digest while its size and mtime are unchanged.
+/// A directory (a model checkpoint) counts by the names and contents of the files directly
+/// in it; hidden files and subdirectories (`.cache`, `original/`) are not what is loaded.
+/// Each file's digest is cached by size and mtime like any other, so a multi-gigabyte
+/// checkpoint is read once, not on every run.
+fn digest_dir(store: &Store, dir: &Path) -> std::io::Result<String> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !name.starts_with('.') && entry.file_type()?.is_file() {
+            files.push(name);
+        }
+    }
+    if files.is_empty() {
+        return Err(std::io::Error::other("the directory has no files"));
+    }
+    files.sort();
+    let mut hasher = <sha2::Sha256 as sha2::Digest>::new();
+    for name in files {
+        let d = digest(store, &dir.join(&name))?;
+        sha2::Digest::update(&mut hasher, format!("{name}\0{d}\n").as_bytes());
+    }
+    Ok(crate::hash::hex(&sha2::Digest::finalize(hasher)))
+}
+
 fn digest(store: &Store, path: &Path) -> std::io::Result<String> {
     let meta = std::fs::metadata(path)?;
     if meta.is_dir() {
-        return Err(std::io::Error::other("it is a directory"));
+        return digest_dir(store, path);
     }
     let mtime_ns = meta
         .modified()

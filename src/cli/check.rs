@@ -11,6 +11,7 @@ pub fn run(args: &CheckArgs) -> ExitCode {
     let registry = dtac_stdlib::registry();
     let options = CheckOptions {
         overrides: args.recipe.set.clone(),
+        resources: !args.skip_resources,
         ..CheckOptions::default()
     };
     let deny_warnings = args.deny.is_some();

@@ -10,6 +10,8 @@ pub fn run(args: &GraphArgs) -> ExitCode {
     let registry = dtac_stdlib::registry();
     let options = CheckOptions {
         overrides: args.recipe.set.clone(),
+        // Drawing the graph needs the recipe, not the models it names.
+        resources: false,
         ..CheckOptions::default()
     };
     let checked = check_path(&args.file, &registry, &options);

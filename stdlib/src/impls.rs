@@ -38,7 +38,7 @@ impl Implementations for Stdlib {
             "style_probe" => ops::style_probe::build(node),
             "vote" => ops::vote::build(node),
             "rewrite" => ops::rewrite::build(node),
-            // Endpoints only; a local model is refused, naming issue 6.
+            // A local model in-process, or an endpoint's prompt scoring.
             "informativeness" => ops::informativeness::build(node),
             "verify" => ops::verify::build(node),
             "consensus" => ops::consensus::build(node),

@@ -18,6 +18,7 @@ pub mod device;
 pub mod expr;
 pub mod formats;
 pub mod impls;
+pub mod local;
 pub mod objectives;
 pub mod ops;
 mod prompts;

@@ -144,6 +144,16 @@ impl TempDir {
     }
 }
 
+impl TempDir {
+    /// Writes a tiny random Qwen3 checkpoint at `rel` (a student's `path`), so that the
+    /// recipe's checkpoint checks pass; tests never download a model.
+    pub fn tiny_checkpoint(&self, rel: &str) {
+        let spec = dtac_numeric::fixtures::TinySpec::new(dtac_numeric::model::Arch::Qwen3);
+        dtac_numeric::fixtures::write_tiny_checkpoint(&Path::new(&self.path).join(rel), &spec)
+            .expect("tiny checkpoint");
+    }
+}
+
 impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.path);

@@ -7,6 +7,7 @@ pub const SIGNATURE: Signature = Signature {
     doc: DOC,
     settings: SETTINGS,
     lint: Some(lint),
+    resources: Some(crate::local::checkpoints::model_block),
     ..Signature::new(
         "student",
         SignatureKind::Student,
@@ -20,7 +21,8 @@ const SETTINGS: &[FieldSpec] = &[
         Type::Str,
         "The checkpoint directory: `config.json`, `tokenizer.json` and one or more \
          `*.safetensors`. Qwen2, Qwen3 and Llama families.",
-    ),
+    )
+    .file(),
     FieldSpec::optional(
         "device",
         Type::Str,
@@ -38,7 +40,8 @@ const SETTINGS: &[FieldSpec] = &[
         "chat_template",
         Type::Str,
         "A Jinja chat template file replacing the checkpoint's own (`tokenizer_config.json`).",
-    ),
+    )
+    .file(),
     FieldSpec::maybe(
         "endpoint",
         Type::Str,

@@ -9,6 +9,7 @@ pub const SIGNATURE: Signature = Signature {
     doc: DOC,
     settings: SETTINGS,
     lint: Some(lint),
+    resources: Some(crate::local::checkpoints::model_block),
     ..Signature::new(
         "teacher",
         SignatureKind::Teacher,
@@ -153,7 +154,8 @@ const SETTINGS: &[FieldSpec] = &[
         "A local Hugging Face checkpoint directory: the teacher also runs in-process, giving full \
          logits to `distill` and `divergence`. Text generation still goes to the endpoint when \
          one is set.",
-    ),
+    )
+    .file(),
     FieldSpec::optional(
         "device",
         Type::Str,

@@ -112,6 +112,7 @@ pub const SIGNATURE: Signature = Signature {
     ],
     output: Output::Artifact("a trained student checkpoint"),
     lint: Some(super::distill_lint::lint),
+    resources: Some(super::distill_lint::resources),
     ..Signature::new(
         "distill",
         SignatureKind::Transform,

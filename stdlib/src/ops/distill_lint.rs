@@ -1,6 +1,7 @@
 //! `dtac check` warnings for `distill` settings that run but silently train on something
 //! other than what the author meant: a temperature that can reach one side only, or an
-//! objective that needs a distribution the teacher signal does not carry.
+//! objective that needs a distribution the teacher signal does not carry. And the one
+//! error about what the settings point at: full logits need one shared vocabulary.
 
 use dtac_interpreter::signature::{Lint, LintValues};
 
@@ -54,4 +55,14 @@ pub fn lint(values: &dyn LintValues) -> Vec<Lint> {
         _ => {}
     }
     lints
+}
+
+/// With `signal = "logits"` the teacher's and the student's logits are compared index by
+/// index, so their tokenizers must agree.
+pub fn resources(values: &dyn LintValues) -> Vec<Lint> {
+    if values.str("signal").as_deref() == Some("logits") {
+        crate::local::checkpoints::same_vocabulary(values)
+    } else {
+        Vec::new()
+    }
 }

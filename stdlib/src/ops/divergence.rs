@@ -110,6 +110,8 @@ pub const SIGNATURE: Signature = Signature {
         ),
     ]),
     lint: Some(lint),
+    // Teacher and student logits are compared index by index.
+    resources: Some(crate::local::checkpoints::same_vocabulary),
     ..Signature::new(
         "divergence",
         SignatureKind::Transform,

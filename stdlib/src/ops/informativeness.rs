@@ -5,15 +5,14 @@ use std::sync::Arc;
 
 use dtac_interpreter::resolve::{ModelDecl, Node};
 use dtac_interpreter::signature::{FieldSpec, InputSpec, Output, Signature, SignatureKind, Type};
-use dtac_runtime::llm::ScoreRequest;
-use dtac_runtime::op::{
-    BuildError, Estimate, OpError, RecordOp, RequestEstimate, StageCtx, StageImpl,
-};
+use dtac_runtime::op::{BuildError, Estimate, OpError, RecordOp, StageCtx, StageImpl};
 use dtac_runtime::record::Record;
 use futures::future::BoxFuture;
 
-use super::endpoint_scoring::{self, SEPARATOR};
+use super::endpoint_scoring::text_of;
+use super::scoring::Scorer;
 use super::BATCH_TOKENS;
+use crate::local::ScoreText;
 use crate::settings::Settings;
 
 pub const SIGNATURE: Signature = Signature {
@@ -86,8 +85,12 @@ above response." A response from which the student can recover the question is o
 can learn from: **lower rIFD is more informative**. With `metric = "ifd"`, the forward
 IFD `PPL_S(y | x) / PPL_S(y)` (Cherry LLM) is computed instead.
 
-Two backends behind one signature: a local `student` (teacher-forced scoring with
-candle, batched by `batch_tokens`), or an endpoint that returns prompt log-probabilities
+Two backends behind one signature: a local model (a `student`, or a teacher with a
+`path`), scored in-process by teacher forcing on candle and batched by `batch_tokens`;
+with `chat_template = true` (the default) the conditioning text is the user turn of the
+model's chat template and the scored text its answer, while the plain text is scored
+alone, as raw text after the model's BOS token (a model without one, such as Qwen,
+leaves its first token unscored). Or an endpoint that returns prompt log-probabilities
 (vLLM `/v1/completions` with `echo = true`, `max_tokens = 0`). An endpoint receives raw
 text, so no chat template can be applied there: such a stage must say
 `chat_template = false`, and the conditioning text (`rev(y)`, or `x` for `ifd`) is
@@ -118,18 +121,20 @@ pub enum Metric {
     Ifd,
 }
 
-/// Informativeness measured on a teacher's scoring endpoint; also used by `vote`.
+/// Informativeness of a response to the student: measured by a local model in-process, or
+/// on a teacher's scoring endpoint. Also used inline by `vote`.
 #[derive(Debug)]
 pub struct Informativeness {
-    model: Arc<ModelDecl>,
+    scorer: Scorer,
     metric: Metric,
     instruction: String,
     reverse: String,
+    chat: bool,
 }
 
 pub fn build(node: &Node) -> Result<StageImpl, BuildError> {
-    // Refuses local models (issue 6) and endpoints without `chat_template = false`.
-    let model = endpoint_scoring::scorer(node)?;
+    // An endpoint must be asked with `chat_template = false`: it scores raw text.
+    let scorer = Scorer::of(node)?;
     let s = Settings(&node.settings);
     let metric = match s.str("metric") {
         Some("ifd") => Metric::Ifd,
@@ -146,83 +151,70 @@ pub fn build(node: &Node) -> Result<StageImpl, BuildError> {
         });
     }
     Ok(StageImpl::Each(Arc::new(Informativeness {
-        model,
+        scorer,
         metric,
         instruction: s.str("instruction").unwrap_or("question").to_string(),
         reverse,
+        chat: s.bool("chat_template").unwrap_or(true),
     })))
 }
 
-/// Whether `model` is scored in-process (a student, or a teacher with local weights).
-pub fn is_local(model: &ModelDecl) -> bool {
-    model.kind == SignatureKind::Student || model.get("path").is_some()
-}
-
 impl Informativeness {
-    /// r-IFD with the defaults on `model`'s endpoint, for ops that compute it inline
-    /// (`vote { informativeness = ... }`). A local model waits for the numeric core.
-    pub fn with_defaults(model: Arc<ModelDecl>, op: &str) -> Result<Self, BuildError> {
-        if is_local(&model) {
-            return Err(BuildError::NotImplemented {
-                op: format!("{op} with informativeness on a local model"),
-                issue: "issue 6 (the numeric core)",
-            });
-        }
-        Ok(Informativeness {
-            model,
+    /// r-IFD with the defaults on `model`, for ops that compute it inline
+    /// (`vote { informativeness = ... }`): a local model with its chat template, an
+    /// endpoint on raw text.
+    pub fn with_defaults(model: Arc<ModelDecl>) -> Informativeness {
+        let chat = super::scoring::is_local(&model);
+        let scorer = if chat {
+            Scorer::local(model, 16384)
+        } else {
+            Scorer::Endpoint(model)
+        };
+        Informativeness {
+            scorer,
             metric: Metric::Rifd,
             instruction: "question".into(),
             reverse: REVERSE_PROMPT.into(),
-        })
+            chat,
+        }
     }
 
-    /// The two scoring requests: (conditioning context, scored target) with and without
-    /// the condition.
-    fn requests(&self, cx: &StageCtx, record: &Record) -> Result<[ScoreRequest; 2], OpError> {
-        let x = endpoint_scoring::text_of(record, &self.instruction)?;
-        let y = endpoint_scoring::text_of(record, "solution")?;
+    /// The two texts scored: the target after the condition, and the target alone.
+    fn texts(&self, record: &Record) -> Result<[ScoreText; 2], OpError> {
+        let x = text_of(record, &self.instruction)?;
+        let y = text_of(record, "solution")?;
         let (condition, target) = match self.metric {
             Metric::Rifd => (self.reverse.replace("{response}", &y), x),
             Metric::Ifd => (x, y),
         };
-        let request = |context: String| ScoreRequest {
-            endpoint: cx.gateway.endpoint(&self.model),
-            model: Settings(&self.model.settings)
-                .str("model")
-                .unwrap_or_default()
-                .to_string(),
-            context,
-            target: target.clone(),
-        };
-        Ok([request(condition + SEPARATOR), request(String::new())])
+        Ok([
+            ScoreText {
+                context: Some(condition),
+                target: target.clone(),
+                chat: self.chat,
+            },
+            ScoreText {
+                context: None,
+                target,
+                chat: self.chat,
+            },
+        ])
     }
 
-    /// Scores `record` on the endpoint.
+    /// Scores `record`: both texts at once, so a local model batches them together.
     pub async fn measure(&self, cx: &StageCtx, record: &Record) -> Result<Measured, OpError> {
-        let [conditioned, plain] = self.requests(cx, record)?;
+        let [conditioned, plain] = self.texts(record)?;
         let (conditioned, plain) = futures::future::join(
-            cx.score(record, &self.model, &conditioned),
-            cx.score(record, &self.model, &plain),
+            self.scorer.logprobs(cx, record, conditioned),
+            self.scorer.logprobs(cx, record, plain),
         )
         .await;
-        Measured::from_logprobs(&conditioned?.logprobs, &plain?.logprobs).map_err(OpError::Record)
+        Measured::from_logprobs(&conditioned?, &plain?).map_err(OpError::Record)
     }
 
-    /// Two scoring requests per record, each about the size of the texts.
+    /// Two scoring requests per record.
     pub fn estimate(&self, inputs: u64) -> Estimate {
-        let one = endpoint_scoring::estimate(&self.model, inputs);
-        Estimate {
-            records: inputs,
-            requests: one
-                .requests
-                .into_iter()
-                .map(|r| RequestEstimate {
-                    requests: r.requests * 2,
-                    prompt_tokens: r.prompt_tokens * 2,
-                    ..r
-                })
-                .collect(),
-        }
+        self.scorer.estimate(inputs, 2)
     }
 }
 

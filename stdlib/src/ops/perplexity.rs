@@ -2,14 +2,16 @@
 
 use std::sync::Arc;
 
-use dtac_interpreter::resolve::{ModelDecl, Node};
+use dtac_interpreter::resolve::Node;
 use dtac_interpreter::signature::{FieldSpec, InputSpec, Output, Signature, SignatureKind, Type};
 use dtac_runtime::op::{BuildError, Estimate, OpError, RecordOp, StageCtx, StageImpl};
 use dtac_runtime::record::Record;
 use futures::future::BoxFuture;
 
-use super::endpoint_scoring;
+use super::endpoint_scoring::text_of;
+use super::scoring::Scorer;
 use super::{BATCH_TOKENS, SCORING_MODEL};
+use crate::local::ScoreText;
 use crate::settings::Settings;
 
 pub const SIGNATURE: Signature = Signature {
@@ -61,16 +63,18 @@ stage surprise: perplexity(aligned) { model = small, context = "question" }
 
 #[derive(Debug)]
 struct Perplexity {
-    model: Arc<ModelDecl>,
+    scorer: Scorer,
     field: String,
     context: Option<String>,
+    chat: bool,
 }
 
 pub fn build(node: &Node) -> Result<StageImpl, BuildError> {
-    let model = endpoint_scoring::scorer(node)?;
+    let scorer = Scorer::of(node)?;
     let s = Settings(&node.settings);
     Ok(StageImpl::Each(Arc::new(Perplexity {
-        model,
+        scorer,
+        chat: s.bool("chat_template").unwrap_or(true),
         field: s.str("field").unwrap_or("solution").to_string(),
         context: s.str("context").map(str::to_string),
     })))
@@ -83,22 +87,23 @@ impl RecordOp for Perplexity {
         record: Record,
     ) -> BoxFuture<'a, Result<Vec<Record>, OpError>> {
         Box::pin(async move {
-            let scored = endpoint_scoring::score(
-                cx,
-                &record,
-                &self.model,
-                self.context.as_deref(),
-                &self.field,
-            )
-            .await?;
-            let n = scored.logprobs.len();
+            let text = ScoreText {
+                context: match &self.context {
+                    Some(field) => Some(text_of(&record, field)?),
+                    None => None,
+                },
+                target: text_of(&record, &self.field)?,
+                chat: self.chat,
+            };
+            let logprobs = self.scorer.logprobs(cx, &record, text).await?;
+            let n = logprobs.len();
             if n == 0 {
                 return Err(OpError::Record(format!(
                     "`{}` has no scored tokens",
                     self.field
                 )));
             }
-            let perplexity = (-scored.total() / n as f64).exp();
+            let perplexity = (-logprobs.iter().sum::<f64>() / n as f64).exp();
             let mut out = record.derive();
             out.set("perplexity", perplexity);
             out.set("tokens", n as u64);
@@ -108,6 +113,6 @@ impl RecordOp for Perplexity {
     }
 
     fn estimate(&self, inputs: u64) -> Estimate {
-        endpoint_scoring::estimate(&self.model, inputs)
+        self.scorer.estimate(inputs, 1)
     }
 }

@@ -2,14 +2,16 @@
 
 use std::sync::Arc;
 
-use dtac_interpreter::resolve::{ModelDecl, Node};
+use dtac_interpreter::resolve::Node;
 use dtac_interpreter::signature::{FieldSpec, InputSpec, Output, Signature, SignatureKind, Type};
 use dtac_runtime::op::{BuildError, Estimate, OpError, RecordOp, StageCtx, StageImpl};
 use dtac_runtime::record::Record;
 use futures::future::BoxFuture;
 
-use super::endpoint_scoring;
+use super::endpoint_scoring::text_of;
+use super::scoring::Scorer;
 use super::{BATCH_TOKENS, SCORING_MODEL};
+use crate::local::ScoreText;
 use crate::settings::Settings;
 
 pub const SIGNATURE: Signature = Signature {
@@ -74,19 +76,21 @@ stage likely: score(candidates) { model = small, target = "solution", context = 
 
 #[derive(Debug)]
 struct Score {
-    model: Arc<ModelDecl>,
+    scorer: Scorer,
     target: String,
     context: Option<String>,
+    chat: bool,
     per_token: bool,
 }
 
 pub fn build(node: &Node) -> Result<StageImpl, BuildError> {
-    let model = endpoint_scoring::scorer(node)?;
+    let scorer = Scorer::of(node)?;
     let s = Settings(&node.settings);
     Ok(StageImpl::Each(Arc::new(Score {
-        model,
+        scorer,
         target: s.str("target").unwrap_or("solution").to_string(),
         context: s.str("context").map(str::to_string),
+        chat: s.bool("chat_template").unwrap_or(true),
         per_token: s.bool("per_token").unwrap_or(false),
     })))
 }
@@ -98,22 +102,23 @@ impl RecordOp for Score {
         record: Record,
     ) -> BoxFuture<'a, Result<Vec<Record>, OpError>> {
         Box::pin(async move {
-            let scored = endpoint_scoring::score(
-                cx,
-                &record,
-                &self.model,
-                self.context.as_deref(),
-                &self.target,
-            )
-            .await?;
-            let n = scored.logprobs.len();
-            let total = scored.total();
+            let text = ScoreText {
+                context: match &self.context {
+                    Some(field) => Some(text_of(&record, field)?),
+                    None => None,
+                },
+                target: text_of(&record, &self.target)?,
+                chat: self.chat,
+            };
+            let logprobs = self.scorer.logprobs(cx, &record, text).await?;
+            let n = logprobs.len();
+            let total: f64 = logprobs.iter().sum();
             let mut out = record.derive();
             out.set("logprob", total);
             out.set("logprob_mean", if n == 0 { 0.0 } else { total / n as f64 });
             out.set("target_tokens", n as u64);
             if self.per_token {
-                out.set("token_logprobs", scored.logprobs.clone());
+                out.set("token_logprobs", logprobs);
             }
             out.score("logprob", total);
             Ok(vec![out])
@@ -121,6 +126,6 @@ impl RecordOp for Score {
     }
 
     fn estimate(&self, inputs: u64) -> Estimate {
-        endpoint_scoring::estimate(&self.model, inputs)
+        self.scorer.estimate(inputs, 1)
     }
 }

@@ -110,7 +110,7 @@ The stage emits a single record, with `id = "style"`, after reading all probes;
 median length. Give exactly one of `student` and `answers`.
 
 The student answers on an endpoint: a teacher, or a `student` block with `endpoint`
-(a local student without one waits for the numeric core). Its requests use the stage's
+(sampling a local student in-process arrives with the rollout work of issue 7). Its requests use the stage's
 `temperature`, `max_tokens` and `seed` over the model's own; a probe it fails to answer
 is left out and noted in the report. The writer sees the measured features and up to
 eight typical answers (each cut to 6,000 characters); without a writer the guide is
@@ -194,7 +194,7 @@ pub fn build(node: &Node) -> Result<StageImpl, BuildError> {
                         "style_probe with student `{}`, which has no `endpoint`",
                         model.name
                     ),
-                    issue: "issue 6 (the numeric core)",
+                    issue: "issue 7 (local sampling, with the trajectory methods)",
                 });
             }
             let prompt = match s.prompt("prompt") {

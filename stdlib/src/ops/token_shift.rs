@@ -11,9 +11,9 @@ use dtac_runtime::record::Record;
 use futures::future::BoxFuture;
 use serde_json::{json, Map, Value as Json};
 
+use super::token_units::Units;
 use crate::settings::Settings;
 use crate::text::field_text;
-use crate::text::words::{for_each_word, words};
 
 pub const SIGNATURE: Signature = Signature {
     doc: DOC,
@@ -97,9 +97,12 @@ aligned data with the raw teacher data. The paper finds the gains concentrate on
 logical-structural discourse markers ("therefore", "derived", "evaluated").
 
 Tokens are the words of `field` after the normalization of `decontaminate` (lowercase,
-punctuation and LaTeX markup removed); a model's own tokens (`tokenizer`) arrive with
-the numeric core. Rates are occurrences per 1,000 words of the dataset; a multi-word
-marker counts occurrences of the phrase, per 1,000 words as well.
+punctuation and LaTeX markup removed). With `tokenizer = MODEL` (a student, or a teacher
+with a `path`) they are that model's tokens instead, each counted by its text with
+surrounding whitespace trimmed (so `Ġtherefore` and `therefore` are one row), and a
+marker counts occurrences of its token sequence after a space. Rates are occurrences per
+1,000 words (or tokens) of the dataset; a multi-word marker counts occurrences of the
+phrase, per 1,000 words as well.
 
 Both inputs are read completely; the stage then emits one record per reported token,
 sorted by `|shift|` (ties by token): the `top` largest shifts among tokens seen at least
@@ -125,18 +128,17 @@ pub struct TokenShift {
     aligned: String,
     top: usize,
     min_count: u64,
-    /// Each marker's words (one or more), and its display form.
+    /// Each marker's units (one or more), and its display form.
     markers: Vec<(Vec<String>, String)>,
+    units: Units,
 }
 
 pub fn build(node: &Node) -> Result<StageImpl, BuildError> {
     let s = Settings(&node.settings);
-    if s.get("tokenizer").is_some() {
-        return Err(BuildError::NotImplemented {
-            op: "token_shift with `tokenizer`".into(),
-            issue: "issue 6 (the numeric core)",
-        });
-    }
+    let units = match s.model("tokenizer") {
+        Some(model) => Units::of_model(&model)?,
+        None => Units::Words,
+    };
     let aligned = match node.inputs.get(1) {
         Some(Value::Records(name)) => name.clone(),
         _ => {
@@ -148,14 +150,13 @@ pub fn build(node: &Node) -> Result<StageImpl, BuildError> {
     };
     let mut markers = Vec::new();
     for m in s.strings("markers") {
-        let w = words(&m);
-        if w.is_empty() {
-            return Err(invalid(
-                &format!("the marker `{m}` has no words"),
+        let w = units.marker(&m).map_err(|message| {
+            invalid(
+                &message,
                 "markers are words or phrases; punctuation and LaTeX markup are not counted",
-            ));
-        }
-        let shown = w.join(" ");
+            )
+        })?;
+        let shown = units.shown(&m, &w);
         if !markers.iter().any(|(_, s)| *s == shown) {
             markers.push((w, shown));
         }
@@ -172,6 +173,7 @@ pub fn build(node: &Node) -> Result<StageImpl, BuildError> {
         top: usize::try_from(count("top", 50)?).unwrap_or(usize::MAX),
         min_count: count("min_count", 5)?,
         markers,
+        units,
     })))
 }
 
@@ -192,7 +194,12 @@ struct Counts {
 }
 
 impl Counts {
-    fn of(records: &[Record], field: &str, markers: &[(Vec<String>, String)]) -> Counts {
+    fn of(
+        records: &[Record],
+        field: &str,
+        markers: &[(Vec<String>, String)],
+        units: &Units,
+    ) -> Result<Counts, String> {
         let mut c = Counts::default();
         // The text's words in order, only needed to find phrases.
         let phrases = markers.iter().any(|(p, _)| p.len() > 1);
@@ -202,7 +209,7 @@ impl Counts {
                 continue;
             };
             text_words.clear();
-            for_each_word(&text, |w| {
+            units.for_each(&text, |w| {
                 match c.words.get_mut(w) {
                     Some(n) => *n += 1,
                     None => {
@@ -213,7 +220,7 @@ impl Counts {
                 if phrases {
                     text_words.push(w.to_string());
                 }
-            });
+            })?;
             for (phrase, shown) in markers.iter().filter(|(p, _)| p.len() > 1) {
                 let n = text_words
                     .windows(phrase.len())
@@ -222,7 +229,7 @@ impl Counts {
                 *c.phrases.entry(shown.clone()).or_default() += n;
             }
         }
-        c
+        Ok(c)
     }
 
     fn count(&self, token: &str) -> u64 {
@@ -255,9 +262,9 @@ pub struct Shift {
 
 impl TokenShift {
     /// The reported rows, in output order.
-    pub fn shifts(&self, baseline: &[Record], aligned: &[Record]) -> Vec<Shift> {
-        let b = Counts::of(baseline, &self.field, &self.markers);
-        let a = Counts::of(aligned, &self.field, &self.markers);
+    pub fn shifts(&self, baseline: &[Record], aligned: &[Record]) -> Result<Vec<Shift>, String> {
+        let b = Counts::of(baseline, &self.field, &self.markers, &self.units)?;
+        let a = Counts::of(aligned, &self.field, &self.markers, &self.units)?;
         let row = |token: &str, marker: bool| {
             let (br, ar) = (b.rate(token), a.rate(token));
             Shift {
@@ -285,7 +292,7 @@ impl TokenShift {
             }
         }
         rows.sort_by(order);
-        rows
+        Ok(rows)
     }
 }
 
@@ -305,10 +312,21 @@ impl GroupOp for TokenShift {
     ) -> BoxFuture<'a, Result<Vec<Record>, OpError>> {
         Box::pin(async move {
             let aligned = cx.side(&self.aligned)?;
-            let shifts = self.shifts(&group, &aligned.records);
+            let shifts =
+                self.shifts(&group, &aligned.records)
+                    .map_err(|message| OpError::Fatal {
+                        message: format!("token_shift: {message}"),
+                        help: "the tokenizer could not read the text; count words instead by \
+                           leaving `tokenizer` out"
+                            .into(),
+                    })?;
+            let per = match &self.units {
+                Units::Words => "per 1,000 words".to_string(),
+                Units::Model(m) => format!("per 1,000 tokens of `{}`", m.model),
+            };
             let mut table = ReportTable {
                 title: format!(
-                    "Token shift: `{}` against `{}` (per 1,000 words)",
+                    "Token shift: `{}` against `{}` ({per})",
                     self.aligned, self.baseline
                 ),
                 columns: [
@@ -355,6 +373,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::text::words::words;
 
     fn records(texts: &[&str]) -> Vec<Record> {
         texts
@@ -383,6 +402,7 @@ mod tests {
                 .iter()
                 .map(|m| (words(m), words(m).join(" ")))
                 .collect(),
+            units: Units::Words,
         }
     }
 
@@ -392,7 +412,9 @@ mod tests {
         let baseline = records(&["a a a b", "we get b"]);
         // Aligned: 6 words (a, b ×2, therefore, we, get; "we get" once).
         let aligned = records(&["A, b. Therefore we GET $b$"]);
-        let rows = op(2, 2, &["therefore", "We get"]).shifts(&baseline, &aligned);
+        let rows = op(2, 2, &["therefore", "We get"])
+            .shifts(&baseline, &aligned)
+            .unwrap();
         let tokens: Vec<&str> = rows.iter().map(|r| r.token.as_str()).collect();
         // Top 2 of the tokens seen twice (a, b, we, get), then the markers whatever their
         // count; all sorted by |shift|.
@@ -416,13 +438,16 @@ mod tests {
         let baseline = records(&["x y"]);
         let aligned = records(&["y x"]);
         // Equal rates: every shift is 0, so the order is by token.
-        let rows = op(10, 0, &[]).shifts(&baseline, &aligned);
+        let rows = op(10, 0, &[]).shifts(&baseline, &aligned).unwrap();
         let tokens: Vec<&str> = rows.iter().map(|r| r.token.as_str()).collect();
         assert_eq!(tokens, ["x", "y"]);
         assert!(rows.iter().all(|r| r.shift == 0.0 && r.log_ratio == 0.0));
-        assert!(op(10, 3, &[]).shifts(&baseline, &aligned).is_empty());
+        assert!(op(10, 3, &[])
+            .shifts(&baseline, &aligned)
+            .unwrap()
+            .is_empty());
         // A marker nobody wrote is still reported, at rate 0.
-        let rows = op(0, 0, &["hence"]).shifts(&baseline, &aligned);
+        let rows = op(0, 0, &["hence"]).shifts(&baseline, &aligned).unwrap();
         assert_eq!(rows.len(), 1);
         assert_eq!((rows[0].baseline_rate, rows[0].aligned_rate), (0.0, 0.0));
     }

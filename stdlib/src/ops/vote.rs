@@ -152,10 +152,9 @@ pub fn build(node: &Node) -> Result<StageImpl, BuildError> {
             help: "give at least one score field, e.g. `weights = { reward = 1.0 }`".into(),
         });
     }
-    let informativeness = match s.model("informativeness") {
-        Some(m) => Some(Informativeness::with_defaults(m, "vote")?),
-        None => None,
-    };
+    let informativeness = s
+        .model("informativeness")
+        .map(Informativeness::with_defaults);
     let judge = match s.model("judge") {
         Some(t) => Some(Judge::with_defaults(t)?),
         None => None,
