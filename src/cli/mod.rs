@@ -5,6 +5,7 @@ mod check;
 mod emit;
 mod fmt;
 mod graph;
+mod loss;
 mod observe;
 mod ops;
 mod problems;
@@ -45,6 +46,8 @@ enum Command {
     Cache(CacheArgs),
     /// Serve the Language Server Protocol on stdin/stdout (for editors).
     Lsp(LspArgs),
+    /// Compute a distillation objective (and its gradient) on logits in a safetensors file.
+    Loss(loss::LossArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -163,6 +166,10 @@ struct CheckArgs {
     /// How to print diagnostics: `human` (default) or `json` (one object per line, on stdout).
     #[arg(long, value_enum, default_value_t = MessageFormat::Human)]
     message_format: MessageFormat,
+    /// Check the recipe alone, not the checkpoint directories it names (for a machine
+    /// that does not have the models, such as CI checking a shared recipe).
+    #[arg(long)]
+    skip_resources: bool,
 }
 
 /// Options every command that reads a recipe's meaning shares.
@@ -233,5 +240,6 @@ pub fn main() -> ExitCode {
         Command::Plan(args) => run::run(&args, true),
         Command::Cache(args) => cache::run(&args),
         Command::Lsp(_) => crate::lsp::run(),
+        Command::Loss(args) => loss::run(&args),
     }
 }
