@@ -12,7 +12,8 @@
 //! The PyTorch side lives in `benches/objectives/torch_objectives.py`; this bench makes
 //! its virtual environment under `target/bench-venv` on first use (`pip install
 //! torch==2.9.1 safetensors numpy` from PyPI). `DTAC_BENCH_SCALE=small` runs small shapes
-//! for a quick look; `DTAC_BENCH_REPS` sets the repetitions (default 5).
+//! for a quick look; `DTAC_BENCH_REPS` sets the repetitions (default 5);
+//! `DTAC_BENCH_ONLY=top_k,sampled` times only those objectives.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -64,9 +65,11 @@ fn main() {
         );
         println!(
             "{:<11} {:<5} {:>10} {:>10} {:>7} {:>11} {:>11} {:>10}",
-            "objective", "mode", "dtac ms", "torch ms", "ratio", "dtac MB", "torch MB", "|Δloss|"
+            "objective", "mode", "dtac ms", "torch ms", "ratio", "dtac MB", "torch MB", "rel Δloss"
         );
-        for (name, settings) in OBJECTIVES {
+        let only = std::env::var("DTAC_BENCH_ONLY").unwrap_or_default();
+        let chosen = |name: &str| only.is_empty() || only.split(',').any(|o| o == name);
+        for (name, settings) in OBJECTIVES.iter().filter(|(n, _)| chosen(n)) {
             for mode in ["loss", "grad"] {
                 let mut ours = Command::new(&me);
                 ours.arg("--measure")
@@ -90,9 +93,11 @@ fn main() {
                 let mb = |v: &serde_json::Value| {
                     v["peak_extra_bytes"].as_f64().unwrap_or(f64::NAN) / 1e6
                 };
-                let delta = (ours["loss"].as_f64().unwrap_or(f64::NAN)
-                    - theirs["loss"].as_f64().unwrap_or(f64::NAN))
-                .abs();
+                let (a, b) = (
+                    ours["loss"].as_f64().unwrap_or(f64::NAN),
+                    theirs["loss"].as_f64().unwrap_or(f64::NAN),
+                );
+                let delta = (a - b).abs() / b.abs().max(f64::MIN_POSITIVE);
                 println!(
                     "{:<11} {:<5} {:>10.1} {:>10.1} {:>6.2}× {:>11.0} {:>11.0} {:>10.2e}",
                     name,

@@ -8,10 +8,8 @@ use dtac_runtime::op::{BuildError, Estimate, OpError, RecordOp, StageCtx, StageI
 use dtac_runtime::record::Record;
 use futures::future::BoxFuture;
 
-use super::endpoint_scoring::text_of;
-use super::scoring::Scorer;
+use super::scoring::{fields_text, Scorer};
 use super::{BATCH_TOKENS, SCORING_MODEL};
-use crate::local::ScoreText;
 use crate::settings::Settings;
 
 pub const SIGNATURE: Signature = Signature {
@@ -102,14 +100,7 @@ impl RecordOp for Score {
         record: Record,
     ) -> BoxFuture<'a, Result<Vec<Record>, OpError>> {
         Box::pin(async move {
-            let text = ScoreText {
-                context: match &self.context {
-                    Some(field) => Some(text_of(&record, field)?),
-                    None => None,
-                },
-                target: text_of(&record, &self.target)?,
-                chat: self.chat,
-            };
+            let text = fields_text(&record, self.context.as_deref(), &self.target, self.chat)?;
             let logprobs = self.scorer.logprobs(cx, &record, text).await?;
             let n = logprobs.len();
             let total: f64 = logprobs.iter().sum();

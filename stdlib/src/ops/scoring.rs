@@ -11,7 +11,7 @@ use dtac_runtime::op::{BuildError, Estimate, OpError, StageCtx};
 use dtac_runtime::record::Record;
 use tokio::sync::OnceCell;
 
-use super::endpoint_scoring::{self, SEPARATOR};
+use super::endpoint_scoring::{self, text_of, SEPARATOR};
 use crate::local::{self, LocalScorer, ScoreText};
 use crate::settings::Settings;
 
@@ -131,6 +131,20 @@ impl Scorer {
             },
         }
     }
+}
+
+/// The text of `target` in `record`, after the text of `context` when given.
+pub fn fields_text(
+    record: &Record,
+    context: Option<&str>,
+    target: &str,
+    chat: bool,
+) -> Result<ScoreText, OpError> {
+    Ok(ScoreText {
+        context: context.map(|f| text_of(record, f)).transpose()?,
+        target: text_of(record, target)?,
+        chat,
+    })
 }
 
 /// Loads the weights off the async threads; a model that cannot load stops the run (no

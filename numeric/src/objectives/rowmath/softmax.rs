@@ -55,23 +55,6 @@ impl RowSoftmax {
         RowSoftmax::from_sum(max, lanes.iter().sum(), inv_tau, what)
     }
 
-    /// The statistics of row `x` without an exp cache (one exp per element, nothing kept).
-    pub fn compute_uncached(x: &[f32], inv_tau: f64, what: &str) -> Result<RowSoftmax, RowIssue> {
-        let max = finite_max(lane_max(x), what)?;
-        let inv = inv_tau as f32;
-        let mut lanes = [0f64; LANES];
-        let mut xs = x.chunks_exact(LANES);
-        for xb in &mut xs {
-            for l in 0..LANES {
-                lanes[l] += f64::from(fast_exp((xb[l] - max) * inv));
-            }
-        }
-        for &xi in xs.remainder() {
-            lanes[0] += f64::from(fast_exp((xi - max) * inv));
-        }
-        RowSoftmax::from_sum(max, lanes.iter().sum(), inv_tau, what)
-    }
-
     fn from_sum(max: f32, sum: f64, inv_tau: f64, what: &str) -> Result<RowSoftmax, RowIssue> {
         if sum.is_nan() {
             return Err(nan_issue(what));

@@ -78,6 +78,35 @@ pub(super) fn top_k(
     result
 }
 
+/// The ids of the `k` largest values of `t` (ties: lower id first), in increasing id
+/// order, into `out`. One pass with a k-entry buffer: a value enters only when it beats
+/// the buffer's worst, which after the first few thousand elements almost never happens,
+/// so the pass costs about one comparison per element (a full `select_nth` over a copy of
+/// the ids cost more than the softmax itself).
+fn largest(t: &[f32], k: usize, out: &mut Vec<u32>) {
+    out.clear();
+    if k >= t.len() {
+        out.extend(0..t.len() as u32);
+        return;
+    }
+    // Adding 0.0 turns −0 into +0, so the two zeros tie (and fall to the id).
+    let key = |i: u32| t[i as usize] + 0.0;
+    // Worse: a smaller value, or an equal value with a larger id.
+    let worse = |a: u32, b: u32| key(a).total_cmp(&key(b)).then(b.cmp(&a)).is_lt();
+    out.extend(0..k as u32);
+    let mut worst = (0..k).fold(0, |w, i| if worse(out[i], out[w]) { i } else { w });
+    let mut threshold = key(out[worst]);
+    for (i, &v) in t.iter().enumerate().skip(k) {
+        // Ids rise, so an equal value never displaces an earlier one: strictly greater.
+        if v + 0.0 > threshold {
+            out[worst] = i as u32;
+            worst = (0..k).fold(0, |w, j| if worse(out[j], out[w]) { j } else { w });
+            threshold = key(out[worst]);
+        }
+    }
+    out.sort_unstable();
+}
+
 /// Fills `scratch.support` with S and `scratch.sub_teacher` with the teacher's logits (or
 /// log-probabilities) on it.
 fn select_support(
@@ -98,16 +127,7 @@ fn select_support(
             }
             row_max(t, "teacher")?;
             let order = &mut scratch.order;
-            order.clear();
-            order.extend(0..vocab as u32);
-            if k < vocab {
-                // Adding 0.0 turns −0 into +0, so the two zeros tie (and fall to the id).
-                let key = |i: u32| t[i as usize] + 0.0;
-                order.select_nth_unstable_by(k - 1, |&a, &b| {
-                    key(b).total_cmp(&key(a)).then(a.cmp(&b))
-                });
-                order.truncate(k);
-            }
+            largest(t, k, order);
             scratch.support.extend_from_slice(order);
             scratch
                 .sub_teacher
@@ -305,4 +325,27 @@ fn complement_lse(
         .sum();
     let log_p_tail = (f64::from(max) - f64::from(p.max)) * inv_tau + sum.ln() - p.log_sum;
     (log_p_tail, StudentTail::Recomputed { max, sum })
+}
+
+#[cfg(test)]
+mod largest_tests {
+    use super::largest;
+
+    #[test]
+    fn picks_the_largest_with_ties_to_the_lower_id() {
+        let mut out = Vec::new();
+        largest(&[1.0, 5.0, 3.0, 5.0, -0.0, 0.0, 4.0, 5.0], 3, &mut out);
+        assert_eq!(out, [1, 3, 7]);
+        largest(&[1.0, 5.0, 3.0, 5.0, -0.0, 0.0, 4.0, 5.0], 4, &mut out);
+        assert_eq!(out, [1, 3, 6, 7]);
+        // −0 and +0 tie: the lower id wins.
+        largest(&[-1.0, 0.0, -0.0, -2.0], 2, &mut out);
+        assert_eq!(out, [1, 2]);
+        largest(&[-1.0, -0.0, 0.0, -2.0], 1, &mut out);
+        assert_eq!(out, [1]);
+        largest(&[2.0, 1.0], 5, &mut out);
+        assert_eq!(out, [0, 1]);
+        largest(&[f32::NEG_INFINITY, 1.0, f32::NEG_INFINITY], 2, &mut out);
+        assert_eq!(out, [0, 1]);
+    }
 }
