@@ -7,3 +7,4 @@
 pub mod fixtures;
 pub mod model;
 pub mod objectives;
+pub mod train;

@@ -158,6 +158,12 @@ impl LocalModel {
         self.decoder.dtype()
     }
 
+    /// The LM head `[vocab, hidden]` in the model's dtype (the embedding when tied): a
+    /// frozen teacher's logits are made from it chunk by chunk during training.
+    pub fn lm_head(&self) -> &Tensor {
+        self.decoder.lm_head()
+    }
+
     fn check_ids(&self, ids: &[u32], what: &'static str) -> Result<(), ModelError> {
         if ids.is_empty() {
             return Err(ModelError::EmptySequence { what });

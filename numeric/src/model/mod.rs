@@ -17,15 +17,15 @@ mod device;
 mod error;
 mod fingerprint;
 mod inspect;
-mod layout;
+pub(crate) mod layout;
 mod lm_head;
 mod local;
-mod rope;
+pub(crate) mod rope;
 mod score;
 mod tokenizer;
 mod tokenizer_config;
 mod weight_index;
-mod weights;
+pub(crate) mod weights;
 
 pub use chat::{ChatError, ChatMessage, ChatTemplate, SpecialTokens};
 pub use checkpoint_error::CheckpointError;

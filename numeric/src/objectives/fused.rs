@@ -282,3 +282,37 @@ pub(crate) fn row_losses(
     let per_row = flat.apply_op1(LossOp(Arc::new(prepared)))?;
     Ok((per_row, scale, lead))
 }
+
+/// Per-row losses and the gradient of `Σ_r scales[r] · loss_r` with respect to the
+/// student's logits, in one pass per row and without autograd: the trainer's path, where
+/// each token carries its own weight (TOPD's token weights) and the step's token count,
+/// not this chunk's, is the denominator. Masked rows are not supported here: the caller
+/// passes only the rows it trains on.
+pub fn weighted_rows(
+    spec: &ObjectiveSpec,
+    student: &Tensor,
+    teacher: Teacher<'_>,
+    tokens: Option<&Tensor>,
+    scales: &[f32],
+) -> Result<(Vec<f64>, Tensor)> {
+    let (prepared, flat) = Prepared::new(spec, student, teacher, None, tokens)?;
+    if scales.len() != prepared.shapes.rows {
+        candle_core::bail!(
+            "{} row weights for {} rows of logits",
+            scales.len(),
+            prepared.shapes.rows
+        );
+    }
+    let (storage, layout) = flat.storage_and_layout();
+    let Storage::Cpu(cpu) = &*storage else {
+        candle_core::bail!("student logits must be on the CPU for the fused objectives");
+    };
+    let (grad, outcomes) = prepared.gradient_storage(cpu, layout, scales)?;
+    let grad = match grad {
+        CpuStorage::F32(v) => Tensor::from_vec(v, student.shape(), &Device::Cpu)?,
+        CpuStorage::BF16(v) => Tensor::from_vec(v, student.shape(), &Device::Cpu)?,
+        CpuStorage::F16(v) => Tensor::from_vec(v, student.shape(), &Device::Cpu)?,
+        _ => candle_core::bail!("internal: gradient storage of an unexpected dtype"),
+    };
+    Ok((outcomes.iter().map(|o| o.loss).collect(), grad))
+}

@@ -22,7 +22,7 @@ pub mod spec;
 
 use candle_core::{DType, Result, Tensor};
 
-pub use fused::{evaluate, Evaluation};
+pub use fused::{evaluate, weighted_rows, Evaluation};
 pub use spec::{Objective, ObjectiveError, ObjectiveSpec};
 
 /// The teacher's side of an objective.
