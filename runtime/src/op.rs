@@ -63,6 +63,13 @@ pub struct StageCtx {
     pub notes: Mutex<Vec<DropNote>>,
     /// Tables the op adds to the run report.
     pub tables: Mutex<Vec<ReportTable>>,
+    /// Line charts the op adds to the run report.
+    pub curves: Mutex<Vec<ReportCurve>>,
+    /// A directory of this stage's own in the state dir (`work/<stage key>`), for what
+    /// an op keeps between runs beside records: training checkpoints. Not created.
+    pub work_dir: PathBuf,
+    /// Who watches the run: ops with long steps of their own (training) report progress.
+    pub observer: Arc<dyn crate::progress::Observer>,
 }
 
 /// Why one record was dropped, for the run report.
@@ -81,6 +88,25 @@ pub struct ReportTable {
     pub title: String,
     pub columns: Vec<String>,
     pub rows: Vec<Vec<serde_json::Value>>,
+}
+
+/// A line chart an op puts in the run report (training loss and learning rate by step).
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ReportCurve {
+    /// "tuned: loss".
+    pub title: String,
+    /// "step".
+    pub x_label: String,
+    /// "loss".
+    pub y_label: String,
+    pub series: Vec<CurveSeries>,
+}
+
+/// One line of a [`ReportCurve`].
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CurveSeries {
+    pub name: String,
+    pub points: Vec<(f64, f64)>,
 }
 
 /// Drop notes kept per stage; beyond this only the counts grow (the report says so).
@@ -186,6 +212,19 @@ impl StageCtx {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .push(table);
+    }
+
+    /// Adds a line chart to the run report.
+    pub fn report_curve(&self, curve: ReportCurve) {
+        self.curves
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(curve);
+    }
+
+    /// The charts added so far, taken out.
+    pub fn take_curves(&self) -> Vec<ReportCurve> {
+        std::mem::take(&mut *self.curves.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
     pub fn take_notes(&self) -> (Vec<DropNote>, Vec<ReportTable>) {

@@ -17,6 +17,19 @@ pub trait Observer: Send + Sync + Debug {
     fn stage_failed(&self, _stage: &str, _why: &str) {}
     /// Something worth a line of its own (an export written, a stop requested).
     fn note(&self, _message: &str) {}
+    /// A training stage finished optimizer step `progress.step` of `progress.total`.
+    fn training(&self, _stage: &str, _progress: &TrainingProgress) {}
+}
+
+/// Where a training stage stands, for a progress bar.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TrainingProgress {
+    pub step: u64,
+    pub total: u64,
+    pub loss: f64,
+    pub lr: f64,
+    /// Sequence tokens per second over the steps so far.
+    pub tokens_per_second: f64,
 }
 
 /// Says nothing.

@@ -6,7 +6,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use dtac_runtime::exec::StageSummary;
-use dtac_runtime::progress::Observer;
+use dtac_runtime::progress::{Observer, TrainingProgress};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::json;
 
@@ -93,6 +93,25 @@ impl Observer for Bars {
     fn note(&self, message: &str) {
         let _ = self.multi.println(message);
     }
+
+    fn training(&self, stage: &str, p: &TrainingProgress) {
+        if let Some(bar) = self.bar(stage) {
+            // The stage's bar counts records until training starts, then optimizer steps.
+            if bar.length() != Some(p.total) {
+                bar.set_length(p.total);
+                if let Ok(style) = ProgressStyle::with_template(
+                    "{prefix:>16} [{bar:30}] step {pos}/{len} eta {eta} {msg}",
+                ) {
+                    bar.set_style(style.progress_chars("=> "));
+                }
+            }
+            bar.set_position(p.step);
+            bar.set_message(format!(
+                "loss {:.4} lr {:.2e} {:.0} tok/s",
+                p.loss, p.lr, p.tokens_per_second
+            ));
+        }
+    }
 }
 
 /// One line per finished stage, for logs that are not a terminal.
@@ -114,6 +133,16 @@ impl Observer for Lines {
 
     fn note(&self, message: &str) {
         eprintln!("{message}");
+    }
+
+    fn training(&self, stage: &str, p: &TrainingProgress) {
+        // About twenty lines per run, and always the last step.
+        if p.step == p.total || p.step.is_multiple_of((p.total / 20).max(1)) {
+            eprintln!(
+                "{stage}: step {}/{} loss {:.4} lr {:.2e} {:.0} tok/s",
+                p.step, p.total, p.loss, p.lr, p.tokens_per_second
+            );
+        }
     }
 }
 
@@ -140,5 +169,12 @@ impl Observer for JsonLog {
 
     fn note(&self, message: &str) {
         emit(json!({"event": "note", "message": message}));
+    }
+
+    fn training(&self, stage: &str, p: &TrainingProgress) {
+        emit(json!({
+            "event": "training_step", "stage": stage, "step": p.step, "total": p.total,
+            "loss": p.loss, "lr": p.lr, "tokens_per_second": p.tokens_per_second,
+        }));
     }
 }

@@ -43,6 +43,7 @@ impl Implementations for Stdlib {
             "verify" => ops::verify::build(node),
             "consensus" => ops::consensus::build(node),
             "filter" => ops::filter::build(node),
+            "distill" => ops::distill::build(node),
             // Declared, not yet runnable: the trajectory methods and training.
             _ => not_yet(op, TRAINING_ISSUE),
         }

@@ -18,6 +18,8 @@ mod trainer;
 use std::path::{Path, PathBuf};
 
 pub use adamw::{clip_factor, AdamW, AdamWConfig};
+/// Re-exported so callers choose precisions without depending on candle.
+pub use candle_core::DType;
 pub use cross_entropy::cross_entropy_rows;
 pub use example::{make_batch, Batch, BatchTeacher, Example, ExampleTeacher};
 pub use head::{head_loss, HeadOutput, HeadTeacher};

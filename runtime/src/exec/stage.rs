@@ -155,6 +155,15 @@ pub(super) async fn run_stage(
         dropped: Default::default(),
         notes: Default::default(),
         tables: Default::default(),
+        curves: Default::default(),
+        work_dir: run
+            .store
+            .path()
+            .parent()
+            .unwrap_or(std::path::Path::new("."))
+            .join("work")
+            .join(&key),
+        observer: run.observer.clone(),
     };
     let _ = go_tx.send(());
 
@@ -253,6 +262,7 @@ pub(super) async fn run_stage(
     summary.error_samples = tally.error_samples;
     summary.dropped = cx.drops();
     (summary.drop_notes, summary.tables) = cx.take_notes();
+    summary.curves = cx.take_curves();
     summary.seconds = started.elapsed().as_secs_f64();
     for ((stage, teacher), usage) in run.gateway.usage() {
         if stage == node.name {

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::llm::UsageStats;
-use crate::op::{DropNote, ReportTable};
+use crate::op::{DropNote, ReportCurve, ReportTable};
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 pub struct StageSummary {
@@ -23,6 +23,9 @@ pub struct StageSummary {
     /// Tables the op added to the report.
     #[serde(default)]
     pub tables: Vec<ReportTable>,
+    /// Line charts the op added to the report (training curves).
+    #[serde(default)]
+    pub curves: Vec<ReportCurve>,
     /// Records lost to errors.
     pub errors: u64,
     /// A few of the errors, for the report: `(record id, message)`.

@@ -328,6 +328,7 @@ pub(super) mod tests {
                 reason: "contaminated".into(),
                 detail: serde_json::json!({"ngram": "a <b> c", "benchmark": "bench"}),
             }],
+            curves: Vec::new(),
             tables: vec![crate::op::ReportTable {
                 title: "Token shift".into(),
                 columns: vec!["token".into(), "shift".into()],

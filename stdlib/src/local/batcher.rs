@@ -66,6 +66,11 @@ impl LocalScorer {
         &self.model
     }
 
+    /// The model itself, for work on a blocking thread (training, sampling).
+    pub fn shared(&self) -> Arc<LocalModel> {
+        self.model.clone()
+    }
+
     /// Which block this is, for messages.
     pub fn what(&self) -> &str {
         &self.what

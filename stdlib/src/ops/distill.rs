@@ -1,6 +1,13 @@
 //! `distill`: train the student on records, with an objective and a teacher signal.
 
+use dtac_interpreter::resolve::Node;
 use dtac_interpreter::signature::{FieldSpec, InputSpec, Output, Signature, SignatureKind, Type};
+use dtac_runtime::op::{BuildError, StageImpl};
+
+/// Builds the training op (see `distill_run`).
+pub fn build(node: &Node) -> Result<StageImpl, BuildError> {
+    super::distill_run::build(node)
+}
 
 pub const SIGNATURE: Signature = Signature {
     doc: DOC,
@@ -101,8 +108,10 @@ pub const SIGNATURE: Signature = Signature {
         FieldSpec::maybe(
             "output",
             Type::Str,
-            "Where the checkpoint is written; inside the run store when left out.",
-        ),
+            "Where the final checkpoint (or LoRA adapter) is copied; it stays in the state \
+             dir's `work/<stage key>/final` either way.",
+        )
+        .file(),
         FieldSpec::optional(
             "seed",
             Type::Int,
