@@ -278,3 +278,112 @@ fn guidance(record: &Record, solution_len: usize) -> Result<Vec<Guidance>, Strin
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dtac_numeric::fixtures::{write_tiny_checkpoint, ScratchDir, TinySpec};
+    use dtac_numeric::model::{inspect, Arch, DeviceSpec, Precision};
+    use serde_json::json;
+
+    fn model() -> (ScratchDir, LocalModel) {
+        let dir = ScratchDir::new("distill-data").unwrap();
+        write_tiny_checkpoint(dir.path(), &TinySpec::new(Arch::Qwen3)).unwrap();
+        let info = inspect(dir.path()).unwrap();
+        let m = LocalModel::load(&info, &DeviceSpec::Cpu, Precision::F32).unwrap();
+        (dir, m)
+    }
+
+    fn record(fields: serde_json::Value) -> Record {
+        Record {
+            fields: fields.as_object().unwrap().clone(),
+            meta: Default::default(),
+        }
+    }
+
+    fn spec(weights: Option<&str>, max: usize) -> DataSpec {
+        DataSpec {
+            prompt: None,
+            target: "solution".into(),
+            weights: weights.map(String::from),
+            signal: Signal::Text,
+            max_seq_len: max,
+        }
+    }
+
+    #[test]
+    fn the_target_follows_the_chat_context_and_ends_the_turn() {
+        let (_d, m) = model();
+        let r = record(json!({"question": "2 + 2?", "solution": "4"}));
+        let out = prepare(&[r], &spec(None, 4096), &m, None);
+        assert!(out.skipped.is_empty(), "{:?}", out.skipped);
+        let e = &out.examples[0];
+        let context = m
+            .encode_chat(&[ChatMessage::new("user", "2 + 2?")], true)
+            .unwrap();
+        assert_eq!(&e.ids[..e.start], context.as_slice());
+        let eot = m.tokenizer().token_id("<|im_end|>").unwrap();
+        assert_eq!(*e.ids.last().unwrap(), eot);
+        assert_eq!(
+            m.tokenizer()
+                .decode(&e.ids[e.start..e.ids.len() - 1], false)
+                .unwrap(),
+            "4"
+        );
+    }
+
+    #[test]
+    fn weights_guidance_and_truncation() {
+        let (_d, m) = model();
+        let n = m.tokenizer().encode("abcdef", false).unwrap().len();
+        let r = record(json!({"question": "q", "solution": "abcdef",
+            "w": vec![0.5; n],
+            "guidance": [{"position": 2, "tokens": [60, 61], "weights": [1.0, 0.5]}]}));
+        let out = prepare(std::slice::from_ref(&r), &spec(Some("w"), 4096), &m, None);
+        assert_eq!(out.examples.len(), 2);
+        let main = &out.examples[0];
+        let w = main.weights.as_ref().unwrap();
+        assert_eq!(w.len(), n + 1);
+        assert_eq!(w[n], 1.0, "the end-of-turn token keeps weight 1");
+        let g = &out.examples[1];
+        assert_eq!(&g.ids[g.start..], &[60, 61]);
+        assert_eq!(g.weights.as_deref(), Some(&[1.0f32, 0.5][..]));
+        assert_eq!(
+            g.ids[main.start..g.start],
+            main.ids[main.start..main.start + 2]
+        );
+
+        // A weight list of another length is refused, with the reason.
+        let bad = record(json!({"question": "q", "solution": "abcdef", "w": [1.0]}));
+        let out = prepare(&[bad], &spec(Some("w"), 4096), &m, None);
+        assert!(out.skipped[0].1.contains("weights"), "{:?}", out.skipped);
+
+        // Too long: the target loses its end; a context that fills everything is skipped.
+        let start = main.start;
+        let out = prepare(std::slice::from_ref(&r), &spec(None, start + 3), &m, None);
+        assert_eq!(out.truncated, 1);
+        assert_eq!(out.examples[0].ids.len(), start + 3);
+        let out = prepare(&[r], &spec(None, start), &m, None);
+        assert!(out.examples.is_empty());
+        assert!(out.skipped[0].1.contains("max_seq_len"));
+    }
+
+    #[test]
+    fn missing_fields_are_named() {
+        let (_d, m) = model();
+        let out = prepare(
+            &[record(json!({"question": "q"}))],
+            &spec(None, 64),
+            &m,
+            None,
+        );
+        assert!(out.skipped[0].1.contains("`solution`"));
+        let out = prepare(
+            &[record(json!({"solution": "s"}))],
+            &spec(None, 64),
+            &m,
+            None,
+        );
+        assert!(out.skipped[0].1.contains("question"));
+    }
+}
