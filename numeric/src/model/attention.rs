@@ -68,6 +68,30 @@ fn standard(q: &Tensor, k: &Tensor, v: &Tensor, scale: f64) -> Result<Tensor> {
     probs.matmul(&v)
 }
 
+/// Attention of `n` new queries (`q` `[B, Hq, n, D]`, at positions `past..past+n`) over
+/// all `past + n` keys and values: query `i` sees keys `..=past+i`. Computed in f32 like
+/// [`causal_attention`]; returns `[B, n, Hq·D]` in `q`'s dtype. Incremental decoding.
+pub fn offset_attention(q: &Tensor, k: &Tensor, v: &Tensor, past: usize) -> Result<Tensor> {
+    let (b, hq, n, d) = q.dims4()?;
+    let dtype = q.dtype();
+    let total = k.dim(2)?;
+    let groups = hq / k.dim(1)?;
+    let q = q.to_dtype(DType::F32)?.contiguous()?;
+    let k = repeat_kv(&k.to_dtype(DType::F32)?, groups)?;
+    let v = repeat_kv(&v.to_dtype(DType::F32)?, groups)?;
+    let scores = (q.matmul(&k.t()?)? * (1.0 / (d as f64).sqrt()))?;
+    let mask: Vec<f32> = (0..n)
+        .flat_map(|i| (0..total).map(move |j| if j > past + i { f32::NEG_INFINITY } else { 0.0 }))
+        .collect();
+    let mask = Tensor::from_vec(mask, (n, total), q.device())?;
+    let probs = candle_nn::ops::softmax_last_dim(&scores.broadcast_add(&mask)?)?;
+    probs
+        .matmul(&v)?
+        .transpose(1, 2)?
+        .reshape((b, n, hq * d))?
+        .to_dtype(dtype)
+}
+
 /// `[B, Hkv, T, D]` → `[B, Hkv·groups, T, D]`, each key/value head serving `groups`
 /// consecutive query heads.
 fn repeat_kv(x: &Tensor, groups: usize) -> Result<Tensor> {

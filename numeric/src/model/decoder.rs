@@ -133,6 +133,11 @@ impl Decoder {
         self.dtype
     }
 
+    /// The input embedding `[vocab, hidden]`, in the model's dtype.
+    pub fn embedding(&self) -> &Tensor {
+        &self.embed
+    }
+
     /// `[vocab, hidden]`, in the model's dtype.
     pub fn lm_head(&self) -> &Tensor {
         &self.lm_head
@@ -189,6 +194,82 @@ impl Decoder {
             .contiguous()?;
         let out = causal_attention(&q, &k, &v, self.attention)?;
         layer.o_proj.forward(&out)
+    }
+}
+
+/// Each layer's keys (after RoPE) and values so far, `[1, Hkv, past, D]`: what
+/// incremental decoding keeps between steps. Owned by the caller, so the model stays
+/// shared and stateless.
+#[derive(Debug, Clone, Default)]
+pub struct KvCache {
+    layers: Vec<(Tensor, Tensor)>,
+}
+
+impl KvCache {
+    /// Positions cached so far.
+    pub(crate) fn len(&self) -> usize {
+        self.layers
+            .first()
+            .and_then(|(k, _)| k.dim(2).ok())
+            .unwrap_or(0)
+    }
+}
+
+impl Decoder {
+    /// Runs `ids` (`[1, n]`) at positions `cache.len()..`, extending `cache`; returns the
+    /// final hidden states `[1, n, hidden]`. Equal to [`Decoder::hidden_states`] over the
+    /// whole sequence at those positions (tested), at a cost linear in the new tokens.
+    pub fn hidden_states_cached(&self, ids: &Tensor, cache: &mut KvCache) -> Result<Tensor> {
+        let (b, n) = ids.dims2()?;
+        let past = cache.len();
+        let mut x = self.embed.index_select(&ids.flatten_all()?, 0)?.reshape((
+            b,
+            n,
+            self.cfg.hidden_size,
+        ))?;
+        let rope = RopeTables::new(&self.inv_freq, past + n, self.dtype, &self.device)?;
+        let rope = RopeTables {
+            cos: rope.cos.narrow(0, past, n)?,
+            sin: rope.sin.narrow(0, past, n)?,
+        };
+        let d = self.cfg.head_dim;
+        let eps = self.cfg.rms_norm_eps;
+        let mut fresh = Vec::with_capacity(self.layers.len());
+        for (i, layer) in self.layers.iter().enumerate() {
+            let h = rms_norm(&x, &layer.input_norm, eps)?;
+            let heads = |proj: &Linear, count: usize, norm: Option<&Tensor>| -> Result<Tensor> {
+                let t = proj.forward(&h)?.reshape((b, n, count, d))?;
+                let t = match norm {
+                    Some(w) => rms_norm(&t, w, eps)?,
+                    None => t,
+                };
+                rope.apply(&t.transpose(1, 2)?.contiguous()?)
+            };
+            let (q_norm, k_norm) = match &layer.qk_norm {
+                Some((q, k)) => (Some(q), Some(k)),
+                None => (None, None),
+            };
+            let q = heads(&layer.q_proj, self.cfg.num_heads, q_norm)?;
+            let k = heads(&layer.k_proj, self.cfg.num_kv_heads, k_norm)?;
+            let v = layer
+                .v_proj
+                .forward(&h)?
+                .reshape((b, n, self.cfg.num_kv_heads, d))?
+                .transpose(1, 2)?
+                .contiguous()?;
+            let (k, v) = match cache.layers.get(i) {
+                Some((pk, pv)) => (Tensor::cat(&[pk, &k], 2)?, Tensor::cat(&[pv, &v], 2)?),
+                None => (k, v),
+            };
+            let out = super::attention::offset_attention(&q, &k, &v, past)?;
+            fresh.push((k, v));
+            x = (x + layer.o_proj.forward(&out)?)?;
+            let h = rms_norm(&x, &layer.post_attention_norm, eps)?;
+            let mlp = (layer.gate_proj.forward(&h)?.silu()? * layer.up_proj.forward(&h)?)?;
+            x = (x + layer.down_proj.forward(&mlp)?)?;
+        }
+        cache.layers = fresh;
+        rms_norm(&x, &self.final_norm, eps)
     }
 }
 

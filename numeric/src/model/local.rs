@@ -7,7 +7,9 @@ use std::path::Path;
 use candle_core::{DType, Device, Tensor};
 
 use super::decoder::Decoder;
+use super::generate::{self, Generation};
 use super::lm_head;
+use super::sampling::Sampling;
 use super::score::{self, ScoreItem};
 use super::weights::load_weights;
 use super::{
@@ -162,6 +164,41 @@ impl LocalModel {
     /// frozen teacher's logits are made from it chunk by chunk during training.
     pub fn lm_head(&self) -> &Tensor {
         self.decoder.lm_head()
+    }
+
+    /// Samples a continuation of `prompt` (token ids) until a stop token or
+    /// `sampling.max_tokens`; the stop token is not included.
+    pub fn generate(&self, prompt: &[u32], sampling: &Sampling) -> Result<Generation, ModelError> {
+        self.check_ids(prompt, "generation")?;
+        generate::generate(&self.decoder, prompt, sampling, &self.stop_tokens())
+    }
+
+    /// The ids that end a turn or a text: `eos_token_id` from the config, and the
+    /// end-of-turn and end-of-text tokens of the common templates when the vocabulary
+    /// has them.
+    pub fn stop_tokens(&self) -> Vec<u32> {
+        let mut out = self.info.config.eos_token_ids.clone();
+        for name in [
+            "<|im_end|>",
+            "<|eot_id|>",
+            "<|end|>",
+            "<|endoftext|>",
+            "<end_of_turn>",
+            "</s>",
+        ] {
+            if let Some(id) = self.tokenizer.token_id(name) {
+                if !out.contains(&id) {
+                    out.push(id);
+                }
+            }
+        }
+        out
+    }
+
+    /// Input-embedding rows for `ids`, `[ids.len(), hidden]` in f32.
+    pub fn token_embeddings(&self, ids: &[u32]) -> Result<Tensor, ModelError> {
+        self.check_range(ids)?;
+        generate::embeddings(&self.decoder, ids)
     }
 
     fn check_ids(&self, ids: &[u32], what: &'static str) -> Result<(), ModelError> {
