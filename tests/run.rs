@@ -260,7 +260,7 @@ fn until_runs_a_stage_and_what_it_reads_only() {
         export other to \"out/other.jsonl\" as jsonl\n";
     let (dir, path) = setup(recipe);
     dir.tiny_checkpoint("models/s");
-    // The whole recipe cannot run (distill arrives with issue 7)...
+    // The whole recipe cannot run (these records have no `solution` to train on)...
     assert_eq!(dtac(&["run", &path]).code, 1);
     // ...but its data phase can.
     let run = dtac(&["run", "--until", "short", &path]);

@@ -7,6 +7,7 @@
 
 pub mod batcher;
 pub mod checkpoints;
+pub mod generate;
 pub mod loaded;
 pub mod text;
 

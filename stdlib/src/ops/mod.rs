@@ -29,6 +29,7 @@ pub mod perplexity;
 pub mod refine;
 pub mod review_schema;
 pub mod rewrite;
+pub mod sampling;
 pub mod rollout;
 pub mod score;
 pub mod scoring;

@@ -13,6 +13,7 @@ use futures::future::{join_all, BoxFuture};
 use serde_json::{json, Value as Json};
 
 use super::ask::teacher_request;
+use super::sampling::{SampleRequest, Sampler};
 use super::style_features::{measure, typical};
 use crate::settings::Settings;
 
@@ -109,8 +110,8 @@ The stage emits a single record, with `id = "style"`, after reading all probes;
 `rewrite { style = ... }` reads it. `examples` holds the three answers closest to the
 median length. Give exactly one of `student` and `answers`.
 
-The student answers on an endpoint: a teacher, or a `student` block with `endpoint`
-(sampling a local student in-process arrives with the rollout work of issue 7). Its requests use the stage's
+The student answers on its endpoint (a teacher, or a `student` block with `endpoint`),
+or, for a student with only a `path`, by sampling in-process. Its requests use the stage's
 `temperature`, `max_tokens` and `seed` over the model's own; a probe it fails to answer
 is left out and noted in the report. The writer sees the measured features and up to
 eight typical answers (each cut to 6,000 characters); without a writer the guide is
@@ -188,15 +189,8 @@ pub fn build(node: &Node) -> Result<StageImpl, BuildError> {
         }
         (None, Some(field)) => Answers::Field(field.to_string()),
         (Some(model), None) => {
-            if model.kind == SignatureKind::Student && model.get("endpoint").is_none() {
-                return Err(BuildError::NotImplemented {
-                    op: format!(
-                        "style_probe with student `{}`, which has no `endpoint`",
-                        model.name
-                    ),
-                    issue: "issue 7 (local sampling, with the trajectory methods)",
-                });
-            }
+            // Through its endpoint when it has one, else sampled in-process.
+            Sampler::for_model(model.clone())?;
             let prompt = match s.prompt("prompt") {
                 Some(p) => p,
                 None => crate::prompts::builtin("{{question}}")?,
@@ -243,22 +237,6 @@ pub fn select(records: &[Record], samples: usize, seed: i64) -> Vec<usize> {
     chosen
 }
 
-/// The model name a student's endpoint serves it under: `model`, else the checkpoint
-/// directory's name.
-fn served_name(model: &ModelDecl) -> String {
-    let s = Settings(&model.settings);
-    match s.str("model") {
-        Some(name) => name.to_string(),
-        None => s
-            .str("path")
-            .map(|p| {
-                let p = p.trim_end_matches(['/', '\\']);
-                p.rsplit(['/', '\\']).next().unwrap_or(p).to_string()
-            })
-            .unwrap_or_default(),
-    }
-}
-
 impl StyleProbe {
     /// The model's answer to one probe; a record error becomes `Ok(Err(message))`.
     async fn ask(
@@ -272,14 +250,23 @@ impl StyleProbe {
             Ok(u) => u,
             Err(e) => return Ok(Err(e)),
         };
-        let mut request = teacher_request(cx, model, &user);
-        request.model = served_name(model);
-        request.temperature = self.temperature.or(request.temperature);
-        request.max_tokens = self.max_tokens.or(request.max_tokens);
         // `--rerun` draws fresh answers; the earlier ones stay cached.
-        request.sample = cx.round;
-        request.seed = Some(self.seed.wrapping_add(cx.round as i64));
-        match cx.chat(record, model, &request).await {
+        let request = SampleRequest {
+            user: &user,
+            temperature: self.temperature,
+            max_tokens: self.max_tokens,
+            seed: self.seed.wrapping_add(cx.round as i64),
+            sample: cx.round,
+            ..SampleRequest::default()
+        };
+        let sampler = Sampler::for_model(Arc::new(model.clone())).map_err(|e| match e {
+            BuildError::Invalid { message, help } => OpError::Fatal { message, help },
+            other => OpError::Fatal {
+                message: format!("{other:?}"),
+                help: String::new(),
+            },
+        })?;
+        match sampler.sample(cx, record, &request).await {
             Ok(answer) => Ok(Ok(answer.text)),
             Err(OpError::Record(m)) => Ok(Err(m)),
             Err(other) => Err(other),
