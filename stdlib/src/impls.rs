@@ -44,6 +44,8 @@ impl Implementations for Stdlib {
             "consensus" => ops::consensus::build(node),
             "filter" => ops::filter::build(node),
             "distill" => ops::distill::build(node),
+            "rollout" => ops::rollout::build(node),
+            "refine" => ops::refine::build(node),
             // Declared, not yet runnable: the trajectory methods and training.
             _ => not_yet(op, TRAINING_ISSUE),
         }

@@ -1,8 +1,24 @@
 //! `refine`: a teacher rewrites each student rollout into a refined trajectory (TRD).
 
-use dtac_interpreter::signature::{FieldSpec, InputSpec, Output, Signature, SignatureKind, Type};
+use std::sync::Arc;
 
+use dtac_interpreter::resolve::{Node, PromptText};
+use dtac_interpreter::signature::{FieldSpec, InputSpec, Output, Signature, SignatureKind, Type};
+use dtac_runtime::op::{BuildError, GroupOp, OpError, ReportTable, StageCtx, StageImpl};
+use dtac_runtime::record::Record;
+use futures::future::BoxFuture;
+use futures::stream::{self, StreamExt};
+use serde_json::json;
+
+use super::joined::FieldRef;
+use super::refine_prompts::{
+    clean_reply, estimate_tokens, truncate, Truncate, OPD_PROMPT, OPSD_PROMPT,
+};
+use super::sampling::{SampleRequest, Sampler};
+use super::verify::check;
 use super::{MAX_TOKENS, TEMPERATURE};
+use crate::answers::{Extract, DEFAULT_TOLERANCE};
+use crate::settings::Settings;
 
 pub const SIGNATURE: Signature = Signature {
     doc: DOC,
@@ -111,3 +127,247 @@ objective fkl: forward_kl {}
 stage tuned: distill(refined) { student = small, teacher = small, signal = "logits", objective = fkl }
 ```
 "#;
+
+/// Refinements in flight at once.
+const CONCURRENCY: usize = 64;
+
+/// The built op.
+#[derive(Debug)]
+pub struct Refine {
+    opsd: bool,
+    sampler: Sampler,
+    reference: Option<FieldRef>,
+    prompt: Arc<PromptText>,
+    max_prompt_tokens: usize,
+    truncate: Truncate,
+    keep_correct: bool,
+    temperature: Option<f64>,
+    max_tokens: Option<i64>,
+}
+
+pub fn build(node: &Node) -> Result<StageImpl, BuildError> {
+    let s = Settings(&node.settings);
+    let opsd = s.str("mode") == Some("opsd");
+    let reference = FieldRef::from_value(s.get("reference"));
+    if opsd && reference.is_none() {
+        return Err(BuildError::Invalid {
+            message: "`mode = \"opsd\"` needs the reference solutions".into(),
+            help: "set `reference = DATASET.FIELD`, e.g. `reference = train.solution`".into(),
+        });
+    }
+    let teacher = s.model("teacher").ok_or_else(|| BuildError::Invalid {
+        message: "`refine` needs `teacher`".into(),
+        help: "set `teacher = NAME` (the student itself for OPSD)".into(),
+    })?;
+    let prompt = match s.prompt("prompt") {
+        Some(p) => p,
+        None => crate::prompts::builtin(if opsd { OPSD_PROMPT } else { OPD_PROMPT })?,
+    };
+    Ok(StageImpl::whole(Arc::new(Refine {
+        opsd,
+        sampler: Sampler::for_model(teacher)?,
+        reference,
+        prompt,
+        max_prompt_tokens: s.int("max_prompt_tokens").unwrap_or(32768).max(1) as usize,
+        truncate: if s.str("truncate") == Some("middle") {
+            Truncate::Middle
+        } else {
+            Truncate::End
+        },
+        keep_correct: s.str("keep") == Some("correct"),
+        temperature: s.float("temperature"),
+        max_tokens: s.int("max_tokens"),
+    })))
+}
+
+/// One refined record, or why it was dropped.
+enum Outcome {
+    Kept(Box<Record>),
+    Dropped { record: Box<Record>, answer: String },
+}
+
+impl Refine {
+    /// The rendered refine request for `attempt`, truncated to the prompt budget.
+    fn request(
+        &self,
+        record: &Record,
+        attempt: &str,
+        reference: &str,
+    ) -> Result<(String, bool), OpError> {
+        let render = |solution: &str| {
+            self.prompt
+                .render(
+                    &record.fields,
+                    &[("solution", solution), ("reference", reference)],
+                )
+                .map_err(OpError::Record)
+        };
+        let full = render(attempt)?;
+        if estimate_tokens(&full) <= self.max_prompt_tokens {
+            return Ok((full, false));
+        }
+        // Only the attempt is cut, never the reference or the problem.
+        let rest = estimate_tokens(&render("")?);
+        let budget = self.max_prompt_tokens.saturating_sub(rest);
+        let (cut, truncated) = truncate(attempt, budget, self.truncate);
+        Ok((render(&cut)?, truncated))
+    }
+
+    async fn one(&self, cx: &StageCtx, record: Record) -> Result<Outcome, OpError> {
+        let original = record
+            .str("solution")
+            .filter(|s| !s.trim().is_empty())
+            .ok_or_else(|| {
+                OpError::Record("the record has no `solution` (rollout) to refine".into())
+            })?
+            .to_string();
+        let reference = match &self.reference {
+            Some(r) => r.text(cx, &record)?,
+            None => String::new(),
+        };
+        let (user, truncated) = self.request(&record, &original, &reference)?;
+        let answer = self
+            .sampler
+            .sample(
+                cx,
+                &record,
+                &SampleRequest {
+                    user: &user,
+                    temperature: self.temperature,
+                    max_tokens: self.max_tokens,
+                    sample: cx.round,
+                    ..SampleRequest::default()
+                },
+            )
+            .await?;
+        let refined = clean_reply(&answer.text);
+        if refined.is_empty() {
+            return Err(OpError::Record("the refiner answered with nothing".into()));
+        }
+        let mut r = record.derive();
+        r.set("solution", refined.as_str());
+        r.set("original", original);
+        r.set("teacher_prompt", user);
+        r.set("refiner", self.sampler.model().name.as_str());
+        r.set("refine_mode", if self.opsd { "opsd" } else { "opd" });
+        r.set("truncated", truncated);
+        if self.keep_correct {
+            let target = record
+                .get("answer")
+                .and_then(super::joined::as_text)
+                .ok_or_else(|| {
+                    OpError::Record("`keep = \"correct\"` needs the record's `answer`".into())
+                })?;
+            if !check(&refined, &target, Extract::Auto, DEFAULT_TOLERANCE).correct {
+                return Ok(Outcome::Dropped {
+                    record: Box::new(r),
+                    answer: target,
+                });
+            }
+        }
+        Ok(Outcome::Kept(Box::new(r)))
+    }
+}
+
+/// A refined record's original text, refined text and reference answer.
+type Pair = (String, String, Option<String>);
+
+/// Raw against refined: how many pass the verifier and how long they are.
+fn evidence(pairs: &[Pair]) -> ReportTable {
+    let row = |name: &str, pick: &dyn Fn(&Pair) -> &str| {
+        let mut lengths: Vec<usize> = pairs.iter().map(|p| estimate_tokens(pick(p))).collect();
+        lengths.sort_unstable();
+        let median = if lengths.is_empty() {
+            json!(null)
+        } else {
+            let n = lengths.len();
+            json!(if n % 2 == 1 {
+                lengths[n / 2] as f64
+            } else {
+                (lengths[n / 2 - 1] + lengths[n / 2]) as f64 / 2.0
+            })
+        };
+        let checked: Vec<bool> = pairs
+            .iter()
+            .filter_map(|p| {
+                p.2.as_ref()
+                    .map(|a| check(pick(p), a, Extract::Auto, DEFAULT_TOLERANCE).correct)
+            })
+            .collect();
+        let rate = if checked.is_empty() {
+            json!(null)
+        } else {
+            json!(checked.iter().filter(|c| **c).count() as f64 / checked.len() as f64)
+        };
+        vec![
+            json!(name),
+            json!(pairs.len()),
+            json!(checked.len()),
+            rate,
+            median,
+        ]
+    };
+    ReportTable {
+        title: "refine: raw vs refined trajectories".into(),
+        columns: [
+            "trajectories",
+            "records",
+            "with answer",
+            "pass rate",
+            "median tokens (est.)",
+        ]
+        .map(String::from)
+        .to_vec(),
+        rows: vec![row("raw (rollout)", &|p| &p.0), row("refined", &|p| &p.1)],
+    }
+}
+
+impl GroupOp for Refine {
+    fn run<'a>(
+        &'a self,
+        cx: &'a StageCtx,
+        group: Vec<Record>,
+    ) -> BoxFuture<'a, Result<Vec<Record>, OpError>> {
+        Box::pin(async move {
+            let results: Vec<(Record, Result<Outcome, OpError>)> = stream::iter(group)
+                .map(|r| async move { (r.clone(), self.one(cx, r).await) })
+                .buffered(CONCURRENCY)
+                .collect()
+                .await;
+            let mut out = Vec::new();
+            let mut pairs = Vec::new();
+            for (input, result) in results {
+                match result {
+                    Ok(Outcome::Kept(r)) => {
+                        pairs.push(pair(&r));
+                        out.push(*r);
+                    }
+                    Ok(Outcome::Dropped { record, answer }) => {
+                        pairs.push(pair(&record));
+                        cx.drop_because(
+                            &record,
+                            "refined answer wrong",
+                            json!({ "answer": answer }),
+                        );
+                    }
+                    // One record's failure (a refused request, no reply) drops that record
+                    // with the reason; the others go on.
+                    Err(OpError::Record(m)) => {
+                        cx.drop_because(&input, "not refined", json!({ "error": m }));
+                    }
+                    Err(other) => return Err(other),
+                }
+            }
+            cx.report_table(evidence(&pairs));
+            Ok(out)
+        })
+    }
+}
+
+fn pair(r: &Record) -> Pair {
+    (
+        r.str("original").unwrap_or_default().to_string(),
+        r.str("solution").unwrap_or_default().to_string(),
+        r.get("answer").and_then(super::joined::as_text),
+    )
+}
