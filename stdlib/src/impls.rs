@@ -46,6 +46,7 @@ impl Implementations for Stdlib {
             "distill" => ops::distill::build(node),
             "rollout" => ops::rollout::build(node),
             "refine" => ops::refine::build(node),
+            "adapt" => ops::adapt::build(node),
             // Declared, not yet runnable: the trajectory methods and training.
             _ => not_yet(op, TRAINING_ISSUE),
         }

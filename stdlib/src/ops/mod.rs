@@ -6,6 +6,7 @@
 //! Plumbing and scoring: filter, map, perplexity, score.
 
 pub mod adapt;
+pub mod adapt_rules;
 pub mod ask;
 pub mod consensus;
 pub mod decontaminate;
