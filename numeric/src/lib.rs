@@ -8,3 +8,7 @@ pub mod fixtures;
 pub mod model;
 pub mod objectives;
 pub mod train;
+
+/// candle itself, for callers that hand tensors to the numeric core without depending on
+/// candle directly (one version across the workspace).
+pub use candle_core as candle;

@@ -47,6 +47,7 @@ impl Implementations for Stdlib {
             "rollout" => ops::rollout::build(node),
             "refine" => ops::refine::build(node),
             "adapt" => ops::adapt::build(node),
+            "divergence" => ops::divergence::build(node),
             // Declared, not yet runnable: the trajectory methods and training.
             _ => not_yet(op, TRAINING_ISSUE),
         }

@@ -1,9 +1,16 @@
 //! `divergence`: TOPD's near-future probes; finds real reasoning forks along student
 //! rollouts and turns them into per-token weights for `distill`.
 
+use dtac_interpreter::resolve::Node;
 use dtac_interpreter::signature::{
     FieldSpec, InputSpec, Lint, LintValues, Output, Signature, SignatureKind, Type,
 };
+use dtac_runtime::op::{BuildError, StageImpl};
+
+/// Builds the op (see `divergence_run`).
+pub fn build(node: &Node) -> Result<StageImpl, BuildError> {
+    super::divergence_run::build(node)
+}
 
 pub const SIGNATURE: Signature = Signature {
     doc: DOC,
@@ -125,13 +132,21 @@ from surface variation by looking a little ahead.
 
 1. **Per-token loss** along each rollout `y`: `ℓ_t = KL(p(·|x,y<t) ‖ q(·|x,y<t))`
    (`loss = "reverse_kl"`) or its sampled estimator.
-2. **Probe** [paper concept]: at positions with `ℓ_t` above `loss_quantile`, teacher and
-   student each continue the prefix `y≤t` for `probe_tokens` (K = 50 [paper]) tokens;
-   `D_t` is the optimal-transport distance between the two continuations' token
-   embeddings (the student's input embeddings), cost `1 − cos` [related].
-3. **Gate** [paper]: a position is a fork only when `ℓ_t` AND `D_t` are high
-   (`distance_quantile`); otherwise it is surface variation and its weight becomes
-   `surface_weight`. The paper finds about 30% of high-loss tokens are surface variation.
+2. **Probe** [paper concept]: at positions with `ℓ_t` above the rollout's
+   `loss_quantile` quantile (at most `max_probes`, highest first), teacher and student
+   each continue the prefix `y<t` for `probe_tokens` (K = 50 [paper]) tokens, greedily
+   or at `probe_temperature` [choice: the prefix stops before `y_t`, so the
+   continuations show what each model does *at* the disputed token]. `D_t` is the
+   optimal-transport distance between the two continuations' token embeddings (the
+   student's input embeddings), uniform weights, cost `1 − cos` [related]; an empty
+   continuation is at distance 1 from a non-empty one.
+3. **Gate** [paper]: a probed position is a fork only when `D_t` is also high: above the
+   `distance_quantile` quantile of the rollout's probed distances; otherwise it is
+   surface variation and its weight becomes `surface_weight`. Quantiles interpolate
+   linearly between order statistics (numpy's default). The paper finds about 30% of
+   high-loss tokens are surface variation; with a quantile gate the share follows from
+   `distance_quantile` by construction, so the report's `surface_fraction` describes the
+   setting as much as the data.
 4. **Near-future guidance** [form: choice]: at a fork, supervision spreads over the next
    `horizon` (H) tokens of the teacher's continuation, `Σ_{j=0}^{H} λ decay^j KL` along
    the teacher path, instead of a single-token correction.
