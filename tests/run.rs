@@ -153,22 +153,15 @@ fn on_error_fail_stops_the_run() {
 }
 
 #[test]
-fn ops_that_cannot_run_yet_are_reported_before_anything_runs() {
+fn stages_that_cannot_be_built_are_reported_before_anything_runs() {
     let (dir, recipe) = setup(
-        "version = 1\nstudent s { path = \"models/s\" }\ndataset train: jsonl(\"data.jsonl\")\nstage v: rollout(train) { student = s }\nstage w: distill(v) { student = s }\n",
+        "version = 1\nstudent s { path = \"models/s\" }\ndataset train: jsonl(\"data.jsonl\")\nstage v: rollout(train) { student = s }\nstage w: export_trainer(v) { trainer = \"verl\", dir = \"out/x\", model = \"m\", objective = reverse_kl }\n",
     );
     dir.tiny_checkpoint("models/s");
     let run = dtac(&["run", &recipe]);
     assert_eq!(run.code, 1, "{}", run.stderr);
-    assert!(
-        run.stderr
-            .contains("op `rollout` is declared but cannot run yet"),
-        "{}",
-        run.stderr
-    );
-    assert!(run.stderr.contains("op `distill`"), "{}", run.stderr);
-    assert!(run.stderr.contains("issue 7"), "{}", run.stderr);
-    assert!(run.stderr.contains("r.dta:4:"), "{}", run.stderr);
+    assert!(run.stderr.contains("verl's SFT trainer"), "{}", run.stderr);
+    assert!(run.stderr.contains("r.dta:5:"), "{}", run.stderr);
     assert!(!std::path::Path::new(&dir.path)
         .join(".dtac/report.json")
         .exists());

@@ -324,3 +324,22 @@ fn digest(store: &Store, path: &Path) -> std::io::Result<String> {
     let _ = store.writer().digest(&key, meta.len(), mtime_ns, &d);
     Ok(d)
 }
+
+#[cfg(test)]
+mod build_problem_tests {
+    use super::*;
+
+    #[test]
+    fn a_declared_op_without_implementation_names_its_issue() {
+        let p = build_problem(
+            BuildError::NotImplemented {
+                op: "future_op".into(),
+                issue: "issue 99",
+            },
+            "stage `s`",
+            None,
+        );
+        assert!(p.message.contains("op `future_op` is declared but cannot run yet"));
+        assert!(p.help.contains("issue 99"));
+    }
+}
