@@ -93,6 +93,32 @@ fn sft_and_lora_lower_held_out_loss_and_save_loadable_checkpoints() {
     assert!(adapter.join("adapter_model.safetensors").is_file());
     assert!(adapter.join("adapter_config.json").is_file());
 
+    // The report draws the loss and learning-rate curves, and stores them.
+    let html = std::fs::read_to_string(Path::new(&dir.path).join(".dtac/report.html")).unwrap();
+    assert!(
+        html.contains("sft: loss (forward_kl)") && html.contains("<polyline"),
+        "no loss curve"
+    );
+    assert!(html.contains("sft: learning rate"));
+    let report: Json = serde_json::from_str(
+        &std::fs::read_to_string(Path::new(&dir.path).join(".dtac/report.json")).unwrap(),
+    )
+    .unwrap();
+    let sft = report["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "sft")
+        .unwrap();
+    assert_eq!(
+        sft["curves"][0]["series"][0]["points"]
+            .as_array()
+            .unwrap()
+            .len(),
+        9
+    );
+    assert!(run.stderr.contains("train loss"), "{}", run.stderr);
+
     // The second run trains nothing: the stage is answered from the store.
     let again = dtac(&["run", recipe.as_str()]);
     assert_eq!(again.code, 0, "{}", again.stderr);

@@ -96,6 +96,7 @@ pub fn render_html(report: &Report) -> String {
     costs(&mut out, report);
     super::notes::why_dropped(&mut out, report);
     super::notes::op_tables(&mut out, report);
+    super::curve::curves(&mut out, report);
     scores(&mut out, report);
     exports(&mut out, report);
     put!(

@@ -2,6 +2,7 @@
 //! the summary table printed at the end of a run.
 
 mod cells;
+mod curve;
 mod date;
 mod html;
 mod notes;

@@ -81,6 +81,25 @@ pub fn render_table(report: &Report) -> String {
                 out.push_str(&format!("  {name}: {more}{word} {noun}\n"));
             }
         }
+        // One line per training curve: where it started, ended and bottomed out.
+        for c in s.curves.iter().filter(|c| c.y_label == "loss") {
+            for series in &c.series {
+                let ys: Vec<f64> = series
+                    .points
+                    .iter()
+                    .map(|p| p.1)
+                    .filter(|y| y.is_finite())
+                    .collect();
+                if let (Some(first), Some(last)) = (ys.first(), ys.last()) {
+                    let min = ys.iter().copied().fold(f64::INFINITY, f64::min);
+                    out.push_str(&format!(
+                        "  {name}: {} loss {first:.4} -> {last:.4} (min {min:.4}, {} points)\n",
+                        clean(&series.name),
+                        ys.len()
+                    ));
+                }
+            }
+        }
     }
 
     for e in &report.exports {
