@@ -15,14 +15,17 @@
 //! for a quick look; `DTAC_BENCH_REPS` sets the repetitions (default 5);
 //! `DTAC_BENCH_ONLY=top_k,sampled` times only those objectives.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
 use candle_core::{DType, Device, Tensor};
 use dtac_numeric::objectives::{self, ObjectiveSpec, Teacher};
 
-const TORCH: &str = "torch==2.9.1";
+#[path = "support/python.rs"]
+mod python;
+
+use python::{reset_peak, run_json, status_bytes, venv};
 
 /// (name, dtac settings, torch key=value settings)
 const OBJECTIVES: &[(&str, &[&str])] = &[
@@ -115,45 +118,6 @@ fn main() {
     }
     let _ = std::fs::remove_dir_all(&dir);
     println!("\nratio = torch time / dtac time (above 1: dtac is faster); MB = peak resident memory above the loaded inputs, outputs included");
-}
-
-/// The benchmark's Python: `target/bench-venv`, made with the pinned torch on first use.
-fn venv() -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-venv");
-    let python = root.join("bin/python");
-    let ready = Command::new(&python)
-        .args(["-c", "import torch, safetensors"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ready {
-        eprintln!("making {} with {TORCH} (once; about 3 GB)", root.display());
-        let made = Command::new("python3")
-            .arg("-m")
-            .arg("venv")
-            .arg(&root)
-            .status();
-        assert!(made.is_ok_and(|s| s.success()), "python3 -m venv failed");
-        let installed = Command::new(&python)
-            .args(["-m", "pip", "install", "-q", TORCH, "safetensors", "numpy"])
-            .status();
-        assert!(
-            installed.is_ok_and(|s| s.success()),
-            "pip install {TORCH} failed"
-        );
-    }
-    python
-}
-
-fn run_json(command: &mut Command) -> serde_json::Value {
-    let out = command.output().expect("benchmark process");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let line = stdout.lines().last().unwrap_or_default();
-    serde_json::from_str(line).unwrap_or_else(|_| {
-        panic!(
-            "no result from {command:?}:\n{stdout}\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
 }
 
 /// Student and teacher logits (normal, σ = 3: peaked like a language model's), a mask
@@ -276,20 +240,6 @@ fn measure(args: &[String]) {
             "grad_sum": grad_sum,
         })
     );
-}
-
-fn reset_peak() {
-    // 5 resets VmHWM to the current RSS (Linux ≥ 4.0).
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
-}
-
-fn status_bytes(field: &str) -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
-        .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())
-        .map_or(0, |kb| kb * 1024)
 }
 
 /// xorshift64*, with Box–Muller for normals: no dependency, same numbers every run.

@@ -339,7 +339,9 @@ mod build_problem_tests {
             "stage `s`",
             None,
         );
-        assert!(p.message.contains("op `future_op` is declared but cannot run yet"));
+        assert!(p
+            .message
+            .contains("op `future_op` is declared but cannot run yet"));
         assert!(p.help.contains("issue 99"));
     }
 }
