@@ -94,7 +94,7 @@ pub fn offset_attention(q: &Tensor, k: &Tensor, v: &Tensor, past: usize) -> Resu
 
 /// `[B, Hkv, T, D]` → `[B, Hkv·groups, T, D]`, each key/value head serving `groups`
 /// consecutive query heads.
-fn repeat_kv(x: &Tensor, groups: usize) -> Result<Tensor> {
+pub(crate) fn repeat_kv(x: &Tensor, groups: usize) -> Result<Tensor> {
     if groups == 1 {
         return x.contiguous();
     }

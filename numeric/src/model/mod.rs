@@ -6,7 +6,7 @@
 //! alone; [`LocalModel::load`] reads the weights and [`LocalModel::score`] computes
 //! teacher-forced log-probabilities in batches.
 
-mod attention;
+pub(crate) mod attention;
 mod batching;
 mod chat;
 mod chat_python;

@@ -276,6 +276,21 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<(), TrainError> {
     })
 }
 
+/// Copies the files of the export `from` to `to` (replacing it) through a temporary
+/// sibling, so `to` is either the old directory or the complete new one.
+pub fn copy_export(from: &Path, to: &Path) -> Result<(), TrainError> {
+    atomic_dir(to, |tmp| {
+        let entries = fs::read_dir(from).map_err(|e| TrainError::io(from, e))?;
+        for entry in entries.flatten() {
+            if entry.path().is_file() {
+                fs::copy(entry.path(), tmp.join(entry.file_name()))
+                    .map_err(|e| TrainError::io(&entry.path(), e))?;
+            }
+        }
+        Ok(())
+    })
+}
+
 /// Fills a fresh temporary sibling of `dir`, then swaps it into place.
 fn atomic_dir(
     dir: &Path,

@@ -8,6 +8,8 @@
 
 use candle_core::{DType, Device, Result, Tensor, D};
 
+use crate::model::attention::repeat_kv;
+
 /// RMSNorm over the last dimension, computed in f32 (as `transformers` does) and returned
 /// in `x`'s dtype: `x / sqrt(mean(x²) + eps) · weight`.
 pub fn rms_norm(x: &Tensor, weight: &Tensor, eps: f64) -> Result<Tensor> {
@@ -50,18 +52,6 @@ pub fn causal_attention(q: &Tensor, k: &Tensor, v: &Tensor) -> Result<Tensor> {
         .transpose(1, 2)?
         .reshape((b, t, hq * d))?
         .to_dtype(dtype)
-}
-
-/// `[B, Hkv, T, D]` → `[B, Hkv·groups, T, D]`, each key/value head serving `groups`
-/// consecutive query heads.
-fn repeat_kv(x: &Tensor, groups: usize) -> Result<Tensor> {
-    if groups == 1 {
-        return x.contiguous();
-    }
-    let (b, h, t, d) = x.dims4()?;
-    x.unsqueeze(2)?
-        .expand((b, h, groups, t, d))?
-        .reshape((b, h * groups, t, d))
 }
 
 /// `[T, T]`: 0 where a query may look, a large negative number above the diagonal. Not

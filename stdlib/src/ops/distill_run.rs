@@ -7,7 +7,7 @@
 //! run that is killed or stopped resumes from the newest one when run again with the same
 //! data and settings; a changed setting makes a new key and a fresh run.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -370,12 +370,14 @@ impl GroupOp for Distill {
             };
             let checkpoint = match &self.output {
                 Some(out) => {
-                    copy_dir(&outcome.output, out).map_err(|e| {
-                        fatal(
-                            format!("writing `{}`: {e}", out.display()),
-                            "check the path and free disk space",
-                        )
-                    })?;
+                    dtac_numeric::train::checkpoint::copy_export(&outcome.output, out).map_err(
+                        |e| {
+                            fatal(
+                                format!("writing `{}`: {e}", out.display()),
+                                "check the path and free disk space",
+                            )
+                        },
+                    )?;
                     out.clone()
                 }
                 None => outcome.output.clone(),
@@ -475,27 +477,4 @@ impl Distill {
             ]],
         });
     }
-}
-
-/// Copies the directory `from` to `to` through a temporary sibling, replacing `to`.
-fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
-    let parent = to.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(parent)?;
-    let name = to
-        .file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_default();
-    let tmp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&tmp);
-    std::fs::create_dir_all(&tmp)?;
-    for entry in std::fs::read_dir(from)? {
-        let entry = entry?;
-        if entry.path().is_file() {
-            std::fs::copy(entry.path(), tmp.join(entry.file_name()))?;
-        }
-    }
-    if to.exists() {
-        std::fs::remove_dir_all(to)?;
-    }
-    std::fs::rename(&tmp, to)
 }
